@@ -1,0 +1,12 @@
+#include "lowbit_kernels.h"
+#include <stdlib.h>
+
+int lb_cpu_has_avx2_fma(void) {
+    if (getenv("LOWBIT_FORCE_PORTABLE") != NULL) return 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}

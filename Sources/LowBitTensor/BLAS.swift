@@ -1,0 +1,95 @@
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CLowBitBLAS
+#endif
+
+/// Float GEMM through the platform BLAS (OpenBLAS on Linux, Accelerate on Apple platforms).
+///
+/// docs/BENCHMARKS.md compares this path with OpenBLAS's own threading: OpenBLAS is pinned to one
+/// thread and LowBit splits the larger output dimension across ``Parallel`` chunks itself, so the
+/// whole toolkit runs on one threading runtime (shared/DESIGN.md section 4).
+public enum BLAS {
+    private static let pinOpenBLAS: Void = {
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(1)
+        #endif
+    }()
+
+    /// Row-major `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C`.
+    ///
+    /// `A` is `[m, k]` (or `[k, m]` when `transposeA`), `B` is `[k, n]` (or `[n, k]` when
+    /// `transposeB`); leading dimensions are the row lengths of the stored matrices.
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        _ = pinOpenBLAS
+        if m == 0 || n == 0 { return }
+        let work = m * n * k
+        let a = UnsafeSendablePointer(a), b = UnsafeSendablePointer(b), c = UnsafeSendableMutablePointer(c)
+        if m >= n {
+            Parallel.forChunks(m, work: work / 8) { rows in
+                let aBlock = transposeA ? a.pointer + rows.lowerBound : a.pointer + rows.lowerBound * lda
+                call(transposeA, transposeB, rows.count, n, k, alpha, aBlock, lda, b.pointer, ldb, beta,
+                     c.pointer + rows.lowerBound * ldc, ldc)
+            }
+        } else {
+            Parallel.forChunks(n, work: work / 8) { columns in
+                let bBlock = transposeB ? b.pointer + columns.lowerBound * ldb : b.pointer + columns.lowerBound
+                call(transposeA, transposeB, m, columns.count, k, alpha, a.pointer, lda, bBlock, ldb, beta,
+                     c.pointer + columns.lowerBound, ldc)
+            }
+        }
+    }
+
+    private static func call(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        if k == 0 {
+            // BLAS leaves C untouched when k == 0; the math says C = beta * C.
+            for row in 0..<m { for column in 0..<n { c[row * ldc + column] *= beta } }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Plain-loop GEMM with the same contract as ``sgemm``: the independent oracle for tests.
+    public static func referenceSgemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float = 0, c: inout [Float], ldc: Int
+    ) {
+        for row in 0..<m {
+            for column in 0..<n {
+                var sum: Double = 0
+                for inner in 0..<k {
+                    let av = transposeA ? a[inner * lda + row] : a[row * lda + inner]
+                    let bv = transposeB ? b[column * ldb + inner] : b[inner * ldb + column]
+                    sum += Double(av) * Double(bv)
+                }
+                c[row * ldc + column] = alpha * Float(sum) + beta * c[row * ldc + column]
+            }
+        }
+    }
+}
+
+/// Raw pointers handed to ``Parallel`` chunks that write disjoint ranges. The caller guarantees the
+/// memory outlives the parallel loop and that chunks never overlap.
+public struct UnsafeSendablePointer<T>: @unchecked Sendable {
+    public let pointer: UnsafePointer<T>
+    public init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
+}
+
+/// See ``UnsafeSendablePointer``.
+public struct UnsafeSendableMutablePointer<T>: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<T>
+    public init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}
