@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "LowBitTensor", dependencies: ["CLowBitKernels"] + blasDependency),
         .target(name: "LowBitIO", dependencies: ["LowBitTensor"]),
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
-        .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO"]),
+        .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [
