@@ -1,3 +1,4 @@
+import CLowBitKernels
 import LowBitIO
 import LowBitTensor
 
@@ -13,22 +14,12 @@ public final class ReLU: Layer {
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         if training { cachedInput = x }
-        return Tensor(shape: x.shape) { out in
-            x.data.withUnsafeBufferPointer { input in
-                for i in 0..<input.count { out[i] = max(input[i], 0) }
-            }
-        }
+        return Elementwise.map(x) { lb_relu_forward($0, $1, $2) }
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("\(name).backward called without a training-mode forward") }
-        return Tensor(shape: x.shape) { out in
-            x.data.withUnsafeBufferPointer { input in
-                gradOutput.data.withUnsafeBufferPointer { dy in
-                    for i in 0..<input.count { out[i] = input[i] > 0 ? dy[i] : 0 }
-                }
-            }
-        }
+        return Elementwise.map(x, gradOutput) { lb_relu_backward($0, $1, $2, $3) }
     }
 }
 
@@ -45,21 +36,11 @@ public final class HardTanh: Layer {
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         if training { cachedInput = x }
-        return Tensor(shape: x.shape) { out in
-            x.data.withUnsafeBufferPointer { input in
-                for i in 0..<input.count { out[i] = min(max(input[i], -1), 1) }
-            }
-        }
+        return Elementwise.map(x) { lb_hardtanh_forward($0, $1, $2) }
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let x = cachedInput else { preconditionFailure("\(name).backward called without a training-mode forward") }
-        return Tensor(shape: x.shape) { out in
-            x.data.withUnsafeBufferPointer { input in
-                gradOutput.data.withUnsafeBufferPointer { dy in
-                    for i in 0..<input.count { out[i] = abs(input[i]) <= 1 ? dy[i] : 0 }
-                }
-            }
-        }
+        return Elementwise.map(x, gradOutput) { lb_hardtanh_backward($0, $1, $2, $3) }
     }
 }

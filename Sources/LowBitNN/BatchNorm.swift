@@ -1,3 +1,4 @@
+import CLowBitKernels
 import LowBitIO
 import LowBitTensor
 
@@ -79,19 +80,20 @@ public final class BatchNorm: Layer {
             (mean, variance) = (runningMean.value.data, runningVariance.value.data)
         }
         let inverseStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var xhat = Tensor.zeros(x.shape)
-        var y = Tensor.zeros(x.shape)
+        var xhat = Tensor(shape: x.shape) { _ in }
+        var y = Tensor(shape: x.shape) { _ in }
+        let channels = self.channels
         x.data.withUnsafeBufferPointer { input in
             xhat.data.withUnsafeMutableBufferPointer { normalized in
                 y.data.withUnsafeMutableBufferPointer { out in
+                    let input = UnsafeSendablePointer(input.baseAddress!)
+                    let normalized = UnsafeSendableMutablePointer(normalized.baseAddress!)
+                    let out = UnsafeSendableMutablePointer(out.baseAddress!)
                     let g = gamma.value.data, b = beta.value.data
-                    for row in 0..<rows {
-                        let base = row * channels
-                        for c in 0..<channels {
-                            let n = (input[base + c] - mean[c]) * inverseStd[c]
-                            normalized[base + c] = n
-                            out[base + c] = n * g[c] + b[c]
-                        }
+                    Elementwise.forRows(rows, channels: channels) { range in
+                        let offset = range.lowerBound * channels
+                        lb_batchnorm_apply(input.pointer + offset, range.count, channels, mean, inverseStd, g, b,
+                                           normalized.pointer + offset, out.pointer + offset)
                     }
                 }
             }
@@ -111,19 +113,8 @@ public final class BatchNorm: Layer {
     }
 
     private func channelMeanAndVariance(_ x: Tensor, rows: Int) -> ([Float], [Float]) {
-        var sum = [Double](repeating: 0, count: channels)
-        var sumSquares = [Double](repeating: 0, count: channels)
-        x.data.withUnsafeBufferPointer { input in
-            // Per-row float partials would drift over 50k rows; double accumulators keep the batch
-            // statistics accurate to float precision.
-            for row in 0..<rows {
-                let base = row * channels
-                for c in 0..<channels {
-                    let v = Double(input[base + c])
-                    sum[c] += v
-                    sumSquares[c] += v * v
-                }
-            }
+        let (sum, sumSquares) = Elementwise.reduceChannels(x, x, channels: channels) { x, _, rows, channels, sum, squares in
+            lb_channel_sums(x, rows, channels, sum, squares)
         }
         let n = Double(rows)
         let mean = sum.map { Float($0 / n) }
@@ -134,36 +125,29 @@ public final class BatchNorm: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("\(name).backward called without a training-mode forward") }
         let rows = gradOutput.count / channels
-        var sumGrad = [Float](repeating: 0, count: channels)
-        var sumGradXhat = [Float](repeating: 0, count: channels)
-        gradOutput.data.withUnsafeBufferPointer { dy in
-            cache.xhat.data.withUnsafeBufferPointer { xhat in
-                for row in 0..<rows {
-                    let base = row * channels
-                    for c in 0..<channels {
-                        sumGrad[c] += dy[base + c]
-                        sumGradXhat[c] += dy[base + c] * xhat[base + c]
-                    }
-                }
-            }
+        let (sums, sumsXhat) = Elementwise.reduceChannels(gradOutput, cache.xhat, channels: channels) {
+            dy, xhat, rows, channels, sumGrad, sumGradXhat in
+            lb_batchnorm_backward_sums(dy, xhat, rows, channels, sumGrad, sumGradXhat)
         }
+        let sumGrad = sums.map { Float($0) }
+        let sumGradXhat = sumsXhat.map { Float($0) }
         for c in 0..<channels {
             beta.grad.data[c] += sumGrad[c]
             gamma.grad.data[c] += sumGradXhat[c]
         }
         let n = Float(rows)
         let scale = (0..<channels).map { gamma.value.data[$0] * cache.inverseStd[$0] / n }
-        let meanGrad = sumGrad
-        let meanGradXhat = sumGradXhat
-        var inputGrad = Tensor.zeros(gradOutput.shape)
+        let channels = self.channels
+        var inputGrad = Tensor(shape: gradOutput.shape) { _ in }
         gradOutput.data.withUnsafeBufferPointer { dy in
             cache.xhat.data.withUnsafeBufferPointer { xhat in
                 inputGrad.data.withUnsafeMutableBufferPointer { dx in
-                    for row in 0..<rows {
-                        let base = row * channels
-                        for c in 0..<channels {
-                            dx[base + c] = scale[c] * (n * dy[base + c] - meanGrad[c] - xhat[base + c] * meanGradXhat[c])
-                        }
+                    let dy = UnsafeSendablePointer(dy.baseAddress!), xhat = UnsafeSendablePointer(xhat.baseAddress!)
+                    let dx = UnsafeSendableMutablePointer(dx.baseAddress!)
+                    Elementwise.forRows(rows, channels: channels) { range in
+                        let offset = range.lowerBound * channels
+                        lb_batchnorm_backward_apply(dy.pointer + offset, xhat.pointer + offset, range.count, channels, n,
+                                                    scale, sumGrad, sumGradXhat, dx.pointer + offset)
                     }
                 }
             }

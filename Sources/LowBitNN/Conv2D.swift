@@ -77,7 +77,7 @@ public final class Conv2D: QuantizableLayer {
         let (rows, cols) = try geometry(height, width)
         let m = batch * rows.outputSize * cols.outputSize
         let columns: Tensor = isPointwise ? input.reshaped([m, taps]) : im2col(input, rows, cols)
-        var y = Tensor.zeros([batch, rows.outputSize, cols.outputSize, outChannels])
+        var y = Tensor(shape: [batch, rows.outputSize, cols.outputSize, outChannels]) { _ in }
         if let bias {
             y.data.withUnsafeMutableBufferPointer { out in
                 for row in 0..<m {
@@ -102,7 +102,7 @@ public final class Conv2D: QuantizableLayer {
         guard let cache else { preconditionFailure("\(name).backward called without a training-mode forward") }
         let m = gradOutput.count / outChannels
         var weightGrad = Tensor.zeros(weight.value.shape)
-        var columnGrad = Tensor.zeros([m, taps])
+        var columnGrad = Tensor(shape: [m, taps]) { _ in }   // fully written by the beta = 0 GEMM
         gradOutput.data.withUnsafeBufferPointer { dy in
             cache.columns.data.withUnsafeBufferPointer { columns in
                 weightGrad.data.withUnsafeMutableBufferPointer { dw in

@@ -55,7 +55,7 @@ public final class Dense: QuantizableLayer {
         }
         let (w, input) = try quantizedOperands(x)
         let batch = x.shape[0]
-        var y = Tensor.zeros([batch, outFeatures])
+        var y = Tensor(shape: [batch, outFeatures]) { _ in }   // bias rows or the beta = 0 GEMM fill it
         if let bias {
             y.data.withUnsafeMutableBufferPointer { out in
                 for row in 0..<batch {
@@ -86,7 +86,7 @@ public final class Dense: QuantizableLayer {
         }
         let batch = x.shape[0]
         var weightGrad = Tensor.zeros(weight.value.shape)
-        var inputGrad = Tensor.zeros(x.shape)
+        var inputGrad = Tensor(shape: x.shape) { _ in }   // fully written by the beta = 0 GEMM
         gradOutput.data.withUnsafeBufferPointer { dy in
             input.data.withUnsafeBufferPointer { xs in
                 weightGrad.data.withUnsafeMutableBufferPointer { dw in

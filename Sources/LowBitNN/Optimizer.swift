@@ -21,7 +21,7 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let weightDecay: Float
     public let nesterov: Bool
-    private var velocity: [ObjectIdentifier: [Float]] = [:]
+    private var velocity: [ObjectIdentifier: OptimizerState] = [:]
 
     public init(learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 0, nesterov: Bool = false) {
         self.learningRate = learningRate
@@ -32,12 +32,13 @@ public final class SGD: Optimizer {
 
     public func step(_ parameters: [Parameter]) {
         for p in parameters {
-            var v = velocity[ObjectIdentifier(p)] ?? [Float](repeating: 0, count: p.value.count)
+            let state = velocity[ObjectIdentifier(p)] ?? OptimizerState(count: p.value.count, slots: 1)
+            velocity[ObjectIdentifier(p)] = state
             let decay = p.decays ? weightDecay : 0
             let (mu, lr, nesterov) = (momentum, learningRate, self.nesterov)
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeBufferPointer { grad in
-                    v.withUnsafeMutableBufferPointer { v in
+                    state.first.withUnsafeMutableBufferPointer { v in
                         for i in 0..<w.count {
                             let g = grad[i] + decay * w[i]
                             v[i] = mu * v[i] + g
@@ -46,7 +47,6 @@ public final class SGD: Optimizer {
                     }
                 }
             }
-            velocity[ObjectIdentifier(p)] = v
             clip(p)
         }
     }
@@ -61,7 +61,7 @@ public final class Adam: Optimizer {
     public let epsilon: Float
     public let weightDecay: Float
     public let decoupledWeightDecay: Bool
-    private var moments: [ObjectIdentifier: (m: [Float], v: [Float])] = [:]
+    private var moments: [ObjectIdentifier: OptimizerState] = [:]
     private var steps = 0
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
@@ -79,14 +79,14 @@ public final class Adam: Optimizer {
         let correction1 = 1 - powf(beta1, Float(steps))
         let correction2 = 1 - powf(beta2, Float(steps))
         for p in parameters {
-            var state = moments[ObjectIdentifier(p)]
-                ?? ([Float](repeating: 0, count: p.value.count), [Float](repeating: 0, count: p.value.count))
+            let state = moments[ObjectIdentifier(p)] ?? OptimizerState(count: p.value.count, slots: 2)
+            moments[ObjectIdentifier(p)] = state
             let decay = p.decays ? weightDecay : 0
             let (b1, b2, eps, lr, decoupled) = (beta1, beta2, epsilon, learningRate, decoupledWeightDecay)
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeBufferPointer { grad in
-                    state.m.withUnsafeMutableBufferPointer { m in
-                        state.v.withUnsafeMutableBufferPointer { v in
+                    state.first.withUnsafeMutableBufferPointer { m in
+                        state.second.withUnsafeMutableBufferPointer { v in
                             for i in 0..<w.count {
                                 let g = grad[i] + (decoupled ? 0 : decay * w[i])
                                 m[i] = b1 * m[i] + (1 - b1) * g
@@ -98,9 +98,20 @@ public final class Adam: Optimizer {
                     }
                 }
             }
-            moments[ObjectIdentifier(p)] = state
             clip(p)
         }
+    }
+}
+
+/// Per-parameter optimizer buffers, held by reference so updates happen in place (a value stored in
+/// a dictionary would be copied on every write).
+private final class OptimizerState {
+    var first: [Float]
+    var second: [Float]
+
+    init(count: Int, slots: Int) {
+        first = [Float](repeating: 0, count: count)
+        second = slots > 1 ? [Float](repeating: 0, count: count) : []
     }
 }
 
