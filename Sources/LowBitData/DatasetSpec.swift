@@ -93,15 +93,16 @@ public enum DatasetSpec: Sendable, Equatable, CustomStringConvertible {
 
     private static func loadIDX(directory: String, split: DatasetSplit, name: String, classNames: [String]) throws -> LabeledDataset {
         let names = idxFileNames(split)
-        func find(_ file: String) throws -> String {
-            let path = (directory as NSString).appendingPathComponent(file)
-            guard let existing = GzipReader.existingPath(path) else {
-                throw LowBitError.io(path: path, reason: "not found (nor \(file).gz); an IDX dataset directory holds \(idxFileNames(.train).images), \(idxFileNames(.train).labels), \(idxFileNames(.test).images), \(idxFileNames(.test).labels), each optionally .gz")
-            }
-            return existing
+        let wanted = [names.images, names.labels].map { (directory as NSString).appendingPathComponent($0) }
+        let found = wanted.compactMap(GzipReader.existingPath)
+        guard found.count == wanted.count else {
+            let missing = wanted.filter { GzipReader.existingPath($0) == nil }.map { ($0 as NSString).lastPathComponent }
+            let all = [idxFileNames(.train), idxFileNames(.test)].flatMap { [$0.images, $0.labels] }
+            throw LowBitError.io(
+                path: directory,
+                reason: "missing \(missing.joined(separator: ", ")) (each may also be .gz); an IDX dataset directory holds \(all.joined(separator: ", "))")
         }
-        return try IDXDataset.load(images: find(names.images), labels: find(names.labels),
-                                   name: "\(name)/\(split)", classNames: classNames)
+        return try IDXDataset.load(images: found[0], labels: found[1], name: "\(name)/\(split)", classNames: classNames)
     }
 
     /// A file: both splits are the whole file. A directory: `train.csv` and `test.csv`, and the
