@@ -113,7 +113,7 @@ extension LowBitArchive {
                     "\(source): tensor '\(name)' has dtype '\(entry.dtype)', which this build does not know "
                         + "(it knows \(TensorDType.allCases.map(\.rawValue).joined(separator: ", "))) — upgrade LowBit")
             }
-            guard let expected = StoredTensor.byteCount(shape: entry.shape, dtype: dtype) else {
+            guard let expected = StoredTensor.byteCount(shape: entry.shape, elementByteCount: dtype.elementByteCount) else {
                 throw corrupt("tensor '\(name)' has an impossible shape \(entry.shape)")
             }
             guard expected == entry.byteCount else {

@@ -24,7 +24,7 @@ public struct StoredTensor: Sendable, Equatable {
     /// Wraps raw bytes; throws ``LowBitTensor/LowBitError/shapeMismatch(_:)`` when their count is
     /// not what `shape` and `dtype` need.
     public init(name: String, dtype: TensorDType, shape: [Int], bytes: [UInt8]) throws {
-        guard let expected = Self.byteCount(shape: shape, dtype: dtype) else {
+        guard let expected = Self.byteCount(shape: shape, elementByteCount: dtype.elementByteCount) else {
             throw LowBitError.invalidArgument("tensor '\(name)' has an invalid shape \(shape) (negative or too large)")
         }
         guard expected == bytes.count else {
@@ -106,8 +106,8 @@ public struct StoredTensor: Sendable, Equatable {
 
     /// `product(shape) * elementByteCount`, or `nil` for a negative dimension or an overflow.
     /// Readers call this before trusting any size a file claims.
-    static func byteCount(shape: [Int], dtype: TensorDType) -> Int? {
-        var total = dtype.elementByteCount
+    static func byteCount(shape: [Int], elementByteCount: Int) -> Int? {
+        var total = elementByteCount
         for dimension in shape {
             guard dimension >= 0 else { return nil }
             let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
