@@ -50,7 +50,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LowBitTensorTests", dependencies: ["LowBitTensor"]),
-        .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"]),
+        .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LowBitDataTests", dependencies: ["LowBitData"]),
         .testTarget(name: "LowBitNNTests", dependencies: ["LowBitNN", "LowBitIO"]),
     ],
