@@ -12,7 +12,7 @@ import LowBitTensor
 /// try NumPyArray(output).write(to: "y.npy")                      // Tensor -> <f4
 /// let labels = try NumPyArray(shape: [3], elements: .int64([2, 0, 1]))
 /// ```
-public struct NumPyArray: Sendable, Equatable {
+public struct NumPyArray: FileFormat, Sendable, Equatable {
     /// The elements with their NumPy dtype, in C order.
     public enum Elements: Sendable, Equatable {
         case float32([Float])
@@ -55,7 +55,7 @@ public struct NumPyArray: Sendable, Equatable {
     /// Throws ``LowBitTensor/LowBitError/shapeMismatch(_:)`` when the element count is not the
     /// product of `shape`.
     public init(shape: [Int], elements: Elements) throws {
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == elements.count else {
+        guard StoredTensor.byteCount(shape: shape, elementByteCount: 1) == elements.count else {
             throw LowBitError.shapeMismatch("a NumPy array of shape \(shape) cannot hold \(elements.count) elements")
         }
         self.shape = shape
@@ -81,16 +81,6 @@ public struct NumPyArray: Sendable, Equatable {
         case let .int64(values): data = values.map { Float($0) }
         }
         return Tensor(shape: shape, data: data)
-    }
-
-    /// Reads and validates a `.npy` file.
-    public static func read(from path: String) throws -> NumPyArray {
-        try NumPyArray(decoding: FileAccess.readAll(path), source: path)
-    }
-
-    /// Writes a version 1.0 `.npy` file atomically.
-    public func write(to path: String) throws {
-        try FileAccess.writeAtomically(encoded(), to: path)
     }
 
     private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
@@ -191,10 +181,8 @@ public struct NumPyArray: Sendable, Equatable {
 
         /// NumPy writes `|` ("byte order not applicable") for one-byte types; `<` means the same.
         init?(descr: String) {
-            let oneByteAlias = { (kind: ElementKind) in kind.traits.byteCount == 1 && "<" + kind.traits.descr.dropFirst() == descr }
-            guard let match = Self.allCases.first(where: { $0.traits.descr == descr || oneByteAlias($0) }) else {
-                return nil
-            }
+            let canonical = descr.count == 3 && descr.hasSuffix("1") ? "|" + descr.dropFirst() : descr
+            guard let match = Self.allCases.first(where: { $0.traits.descr == canonical }) else { return nil }
             self = match
         }
 

@@ -22,7 +22,7 @@ import LowBitTensor
 /// let out = try SafetensorsFile(tensors: [StoredTensor(name: "w", tensor: w)], metadata: ["format": "pt"])
 /// try out.write(to: "w.safetensors")
 /// ```
-public struct SafetensorsFile: Sendable, Equatable {
+public struct SafetensorsFile: FileFormat, Sendable, Equatable {
     /// The `__metadata__` map (empty when the file has none).
     public var metadata: [String: String]
     /// The tensors, in data order after reading, in the order given before writing.
@@ -43,16 +43,6 @@ public struct SafetensorsFile: Sendable, Equatable {
     /// The tensor called `name`; the error lists the names the file does have.
     public func tensor(named name: String) throws -> StoredTensor {
         try tensors.tensor(named: name, in: "the safetensors file")
-    }
-
-    /// Reads and validates a safetensors file.
-    public static func read(from path: String) throws -> SafetensorsFile {
-        try SafetensorsFile(decoding: FileAccess.readAll(path), source: path)
-    }
-
-    /// Writes the file atomically (temporary file, fsync, rename).
-    public func write(to path: String) throws {
-        try FileAccess.writeAtomically(encoded(), to: path)
     }
 
     /// Parses and validates a complete safetensors file held in memory; `source` names it in errors.
