@@ -88,9 +88,10 @@ public struct NumPyArray: FileFormat, Sendable, Equatable {
     /// Parses a complete `.npy` file held in memory; `source` names it in errors.
     public init(decoding bytes: [UInt8], source: String) throws {
         func corrupt(_ reason: String) -> LowBitError { .corruptFile(path: source, reason: reason) }
-        guard bytes.count >= 10, bytes[0..<6].elementsEqual(Self.magic) else {
+        guard bytes.count >= 6, bytes[0..<6].elementsEqual(Self.magic) else {
             throw corrupt("not a .npy file (it does not start with \"\\x93NUMPY\")")
         }
+        guard bytes.count >= 10 else { throw corrupt("truncated inside the .npy preamble") }
         // Version 1.0 has a u16 header length; 2.0 widens it to u32; 3.0 only changes the header
         // text encoding from latin-1 to UTF-8 (read as UTF-8 here; LowBit's keys are ASCII).
         let (major, minor) = (bytes[6], bytes[7])

@@ -64,7 +64,7 @@ public struct SafetensorsFile: FileFormat, Sendable, Equatable {
             throw corrupt("the safetensors header is invalid: \(CodingErrorMessages.describe(error))")
         }
         let placed = try header.entries.map { name, entry in
-            try Self.place(name: name, entry: entry, dataByteCount: bytes.count - dataStart, corrupt: corrupt)
+            try Self.place(name: name, entry: entry, dataByteCount: bytes.count - dataStart, source: source)
         }.sorted { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
         try Self.checkCoverage(placed, dataByteCount: bytes.count - dataStart, corrupt: corrupt)
         let tensors = placed.map { tensor in
@@ -89,12 +89,13 @@ public struct SafetensorsFile: FileFormat, Sendable, Equatable {
     }
 
     private static func place(name: String, entry: SafetensorsHeader.Entry, dataByteCount: Int,
-                              corrupt: (String) -> LowBitError) throws -> PlacedTensor {
+                              source: String) throws -> PlacedTensor {
+        func corrupt(_ reason: String) -> LowBitError { .corruptFile(path: source, reason: reason) }
         let dtype = TensorDType(safetensorsName: entry.dtype)
         guard dtype != nil || entry.dtype == "BF16" else {
             let known = TensorDType.allCases.map(\.safetensorsName) + ["BF16"]
             throw LowBitError.unsupported(
-                "tensor '\(name)' has safetensors dtype \(entry.dtype); LowBit reads \(known.joined(separator: ", "))")
+                "\(source): tensor '\(name)' has safetensors dtype \(entry.dtype); LowBit reads \(known.joined(separator: ", "))")
         }
         let elementByteCount = dtype?.elementByteCount ?? 2  // BF16
         guard entry.dataOffsets.count == 2 else {
