@@ -15,7 +15,7 @@ import LowBitTensor
 /// let loaded = try LowBitArchive.read(from: "model.lowbit")
 /// let weight = try loaded.tensor(named: "fc1.weight").floatTensor()
 /// ```
-public struct LowBitArchive: Sendable, Equatable {
+public struct LowBitArchive: FileFormat, Sendable, Equatable {
     /// The format major version this build writes and reads.
     public static let formatVersion = Int(LowBitFileLayout.majorVersion)
 
@@ -54,16 +54,5 @@ public struct LowBitArchive: Sendable, Equatable {
     /// The tensor called `name`; the error lists the names the archive does have.
     public func tensor(named name: String) throws -> StoredTensor {
         try tensors.tensor(named: name, in: "the archive")
-    }
-
-    /// Reads and validates a `.lowbit` file.
-    public static func read(from path: String) throws -> LowBitArchive {
-        try LowBitArchive(decoding: FileAccess.readAll(path), source: path)
-    }
-
-    /// Writes the archive atomically: `path` ends up holding either its old content or the complete
-    /// new file. Encoding errors (NaN in metadata, for one) are thrown before the disk is touched.
-    public func write(to path: String) throws {
-        try FileAccess.writeAtomically(encoded(), to: path)
     }
 }

@@ -12,7 +12,7 @@ import LowBitTensor
 /// try NumPyArray(output).write(to: "y.npy")                      // Tensor -> <f4
 /// let labels = try NumPyArray(shape: [3], elements: .int64([2, 0, 1]))
 /// ```
-public struct NumPyArray: Sendable, Equatable {
+public struct NumPyArray: FileFormat, Sendable, Equatable {
     /// The elements with their NumPy dtype, in C order.
     public enum Elements: Sendable, Equatable {
         case float32([Float])
@@ -55,7 +55,7 @@ public struct NumPyArray: Sendable, Equatable {
     /// Throws ``LowBitTensor/LowBitError/shapeMismatch(_:)`` when the element count is not the
     /// product of `shape`.
     public init(shape: [Int], elements: Elements) throws {
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == elements.count else {
+        guard StoredTensor.byteCount(shape: shape, elementByteCount: 1) == elements.count else {
             throw LowBitError.shapeMismatch("a NumPy array of shape \(shape) cannot hold \(elements.count) elements")
         }
         self.shape = shape
@@ -83,24 +83,15 @@ public struct NumPyArray: Sendable, Equatable {
         return Tensor(shape: shape, data: data)
     }
 
-    /// Reads and validates a `.npy` file.
-    public static func read(from path: String) throws -> NumPyArray {
-        try NumPyArray(decoding: FileAccess.readAll(path), source: path)
-    }
-
-    /// Writes a version 1.0 `.npy` file atomically.
-    public func write(to path: String) throws {
-        try FileAccess.writeAtomically(encoded(), to: path)
-    }
-
     private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
     /// Parses a complete `.npy` file held in memory; `source` names it in errors.
     public init(decoding bytes: [UInt8], source: String) throws {
         func corrupt(_ reason: String) -> LowBitError { .corruptFile(path: source, reason: reason) }
-        guard bytes.count >= 10, bytes[0..<6].elementsEqual(Self.magic) else {
+        guard bytes.count >= 6, bytes[0..<6].elementsEqual(Self.magic) else {
             throw corrupt("not a .npy file (it does not start with \"\\x93NUMPY\")")
         }
+        guard bytes.count >= 10 else { throw corrupt("truncated inside the .npy preamble") }
         // Version 1.0 has a u16 header length; 2.0 widens it to u32; 3.0 only changes the header
         // text encoding from latin-1 to UTF-8 (read as UTF-8 here; LowBit's keys are ASCII).
         let (major, minor) = (bytes[6], bytes[7])
@@ -191,10 +182,8 @@ public struct NumPyArray: Sendable, Equatable {
 
         /// NumPy writes `|` ("byte order not applicable") for one-byte types; `<` means the same.
         init?(descr: String) {
-            let oneByteAlias = { (kind: ElementKind) in kind.traits.byteCount == 1 && "<" + kind.traits.descr.dropFirst() == descr }
-            guard let match = Self.allCases.first(where: { $0.traits.descr == descr || oneByteAlias($0) }) else {
-                return nil
-            }
+            let canonical = descr.count == 3 && descr.hasSuffix("1") ? "|" + descr.dropFirst() : descr
+            guard let match = Self.allCases.first(where: { $0.traits.descr == canonical }) else { return nil }
             self = match
         }
 

@@ -22,7 +22,7 @@ import LowBitTensor
 /// let out = try SafetensorsFile(tensors: [StoredTensor(name: "w", tensor: w)], metadata: ["format": "pt"])
 /// try out.write(to: "w.safetensors")
 /// ```
-public struct SafetensorsFile: Sendable, Equatable {
+public struct SafetensorsFile: FileFormat, Sendable, Equatable {
     /// The `__metadata__` map (empty when the file has none).
     public var metadata: [String: String]
     /// The tensors, in data order after reading, in the order given before writing.
@@ -45,16 +45,6 @@ public struct SafetensorsFile: Sendable, Equatable {
         try tensors.tensor(named: name, in: "the safetensors file")
     }
 
-    /// Reads and validates a safetensors file.
-    public static func read(from path: String) throws -> SafetensorsFile {
-        try SafetensorsFile(decoding: FileAccess.readAll(path), source: path)
-    }
-
-    /// Writes the file atomically (temporary file, fsync, rename).
-    public func write(to path: String) throws {
-        try FileAccess.writeAtomically(encoded(), to: path)
-    }
-
     /// Parses and validates a complete safetensors file held in memory; `source` names it in errors.
     public init(decoding bytes: [UInt8], source: String) throws {
         func corrupt(_ reason: String) -> LowBitError { .corruptFile(path: source, reason: reason) }
@@ -74,7 +64,7 @@ public struct SafetensorsFile: Sendable, Equatable {
             throw corrupt("the safetensors header is invalid: \(CodingErrorMessages.describe(error))")
         }
         let placed = try header.entries.map { name, entry in
-            try Self.place(name: name, entry: entry, dataByteCount: bytes.count - dataStart, corrupt: corrupt)
+            try Self.place(name: name, entry: entry, dataByteCount: bytes.count - dataStart, source: source)
         }.sorted { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
         try Self.checkCoverage(placed, dataByteCount: bytes.count - dataStart, corrupt: corrupt)
         let tensors = placed.map { tensor in
@@ -99,12 +89,13 @@ public struct SafetensorsFile: Sendable, Equatable {
     }
 
     private static func place(name: String, entry: SafetensorsHeader.Entry, dataByteCount: Int,
-                              corrupt: (String) -> LowBitError) throws -> PlacedTensor {
+                              source: String) throws -> PlacedTensor {
+        func corrupt(_ reason: String) -> LowBitError { .corruptFile(path: source, reason: reason) }
         let dtype = TensorDType(safetensorsName: entry.dtype)
         guard dtype != nil || entry.dtype == "BF16" else {
             let known = TensorDType.allCases.map(\.safetensorsName) + ["BF16"]
             throw LowBitError.unsupported(
-                "tensor '\(name)' has safetensors dtype \(entry.dtype); LowBit reads \(known.joined(separator: ", "))")
+                "\(source): tensor '\(name)' has safetensors dtype \(entry.dtype); LowBit reads \(known.joined(separator: ", "))")
         }
         let elementByteCount = dtype?.elementByteCount ?? 2  // BF16
         guard entry.dataOffsets.count == 2 else {

@@ -38,7 +38,4 @@ public enum TensorDType: String, Codable, Sendable, CaseIterable {
         guard let match = Self.allCases.first(where: { $0.safetensorsName == safetensorsName }) else { return nil }
         self = match
     }
-
-    /// Whether ``StoredTensor/floatTensor()`` can convert this type to `Float`.
-    public var isFloatingPoint: Bool { self == .f32 || self == .f16 }
 }

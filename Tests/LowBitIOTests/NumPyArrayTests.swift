@@ -116,6 +116,8 @@ struct NumPyArrayTests {
         let bytes = try FileAccess.readAll(fixturePath("mixed.safetensors"))
         #expect(corruptReason { _ = try NumPyArray(decoding: bytes, source: "x") }.hasPrefix("not a .npy file"))
         #expect(corruptReason { _ = try NumPyArray(decoding: [0x93], source: "x") }.hasPrefix("not a .npy file"))
+        #expect(corruptReason { _ = try NumPyArray(decoding: [0x93] + Array("NUMPY".utf8) + [1, 0], source: "x") }
+            == "truncated inside the .npy preamble")
     }
 
     @Test func elementsThatDoNotFillTheShapeAreRefused() {

@@ -102,7 +102,7 @@ struct SafetensorsTests {
         let bytes = Self.handBuilt(#"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, dataByteCount: 8)
         let error = lowBitError { _ = try SafetensorsFile(decoding: bytes, source: "s") }
         guard case let .unsupported(message)? = error else { Issue.record("\(String(describing: error))"); return }
-        #expect(message.hasPrefix("tensor 'a' has safetensors dtype F64; LowBit reads F32, F16"))
+        #expect(message.hasPrefix("s: tensor 'a' has safetensors dtype F64; LowBit reads F32, F16"))
     }
 
     @Test func theMetadataKeyCannotNameATensor() throws {

@@ -21,6 +21,7 @@ struct StoredTensorTests {
         let stored = try StoredTensor(name: "x", shape: [], values: [UInt32(0x0102_0304)])
         #expect(stored.bytes == [0x04, 0x03, 0x02, 0x01])
         #expect(stored.dtype == .u32)
+        #expect(stored.elementCount == 1)
     }
 
     @Test func f32RoundTripIsBitExactForSpecialValues() throws {
