@@ -43,8 +43,14 @@ public struct DataLoader: Sendable {
         augmentation: ImageAugmentation? = nil, normalization: Normalization? = nil
     ) throws {
         guard batchSize >= 1 else { throw LowBitError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
-        if augmentation != nil, dataset.features.rank != 4 {
-            throw LowBitError.invalidArgument("image augmentation needs [N, H, W, C] features, \(dataset.name) has \(dataset.features.shape)")
+        if let augmentation {
+            guard dataset.features.rank == 4 else {
+                throw LowBitError.invalidArgument("image augmentation needs [N, H, W, C] features, \(dataset.name) has \(dataset.features.shape)")
+            }
+            // Checked here as well as in ImageAugmentation.init: a decoded value skips the initializer.
+            guard augmentation.padding >= 0 else {
+                throw LowBitError.invalidArgument("augmentation padding must not be negative, got \(augmentation.padding)")
+            }
         }
         if let normalization, normalization.channelCount != dataset.features.shape.last {
             throw LowBitError.invalidArgument("normalization has \(normalization.channelCount) channels, \(dataset.name) has features \(dataset.features.shape)")
@@ -76,8 +82,13 @@ public struct DataLoader: Sendable {
               augmentationGenerator: SeededGenerator(seed: Self.streamSeed(seed, epoch: epoch, stream: 1)))
     }
 
-    /// One epoch's batches. Iterating it twice gives the same batches only when made afresh by
-    /// ``DataLoader/epoch(_:)``: the augmentation draws advance as batches are taken.
+    /// One epoch's batches, assembled one at a time as they are taken. It is its own iterator:
+    /// to see an epoch again, ask ``DataLoader/epoch(_:)`` for it again (same batches).
+    ///
+    /// ```swift
+    /// var batches = loader.epoch(0)
+    /// while let (x, y) = batches.next() { _ = (x, y) }
+    /// ```
     public struct Epoch: Sequence, IteratorProtocol, Sendable {
         let loader: DataLoader
         let order: [Int]
