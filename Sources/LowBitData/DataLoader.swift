@@ -43,14 +43,8 @@ public struct DataLoader: Sendable {
         augmentation: ImageAugmentation? = nil, normalization: Normalization? = nil
     ) throws {
         guard batchSize >= 1 else { throw LowBitError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
-        if let augmentation {
-            guard dataset.features.rank == 4 else {
-                throw LowBitError.invalidArgument("image augmentation needs [N, H, W, C] features, \(dataset.name) has \(dataset.features.shape)")
-            }
-            // Checked here as well as in ImageAugmentation.init: a decoded value skips the initializer.
-            guard augmentation.padding >= 0 else {
-                throw LowBitError.invalidArgument("augmentation padding must not be negative, got \(augmentation.padding)")
-            }
+        if augmentation != nil, dataset.features.rank != 4 {
+            throw LowBitError.invalidArgument("image augmentation needs [N, H, W, C] features, \(dataset.name) has \(dataset.features.shape)")
         }
         if let normalization, normalization.channelCount != dataset.features.shape.last {
             throw LowBitError.invalidArgument("normalization has \(normalization.channelCount) channels, \(dataset.name) has features \(dataset.features.shape)")

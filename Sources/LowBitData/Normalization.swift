@@ -18,8 +18,8 @@ import LowBitTensor
 /// let json = try JSONEncoder().encode(normalization)
 /// ```
 public struct Normalization: Codable, Sendable, Equatable {
-    public var mean: [Float]
-    public var std: [Float]
+    public let mean: [Float]
+    public let std: [Float]
 
     /// - Throws: ``LowBitError/invalidArgument(_:)`` when the lengths differ or a `std` is not
     ///   positive and finite.
@@ -35,6 +35,17 @@ public struct Normalization: Codable, Sendable, Equatable {
         }
         self.mean = mean
         self.std = std
+    }
+
+    /// Decodes and validates like ``init(mean:std:)``: a stored model with a zero std or mismatched
+    /// lengths fails to load instead of producing infinities later.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        do {
+            try self.init(mean: container.decode([Float].self, forKey: .mean), std: container.decode([Float].self, forKey: .std))
+        } catch let error as LowBitError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
     }
 
     /// Number of channels: the size of the last axis it applies to.
