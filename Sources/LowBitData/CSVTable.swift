@@ -50,8 +50,12 @@ struct CSVTable {
                     columnCount = cells.count
                     firstRowLine = lineNumber
                     labelColumn = try resolveLabelColumn(requestedLabelColumn, columnCount: columnCount, path: path)
+                    // Empty and non-finite cells are missing or bad data, not column names: a first
+                    // row `1,,0` must fail as data instead of vanishing as a header.
                     let isHeader = cells.indices.contains { column in
-                        column != labelColumn && cells[column].number(in: line) == nil && !cells[column].isNonFiniteNumber(in: line)
+                        let cell = cells[column]
+                        return column != labelColumn && !cell.range.isEmpty && cell.number(in: line) == nil
+                            && !cell.isNonFiniteNumber(in: line)
                     }
                     if isHeader {
                         header = cells.map { $0.string(in: line) }
@@ -69,7 +73,7 @@ struct CSVTable {
                         let kind = cell.isNonFiniteNumber(in: line) ? "a finite number" : "a number"
                         throw fail(lineNumber, column, "'\(shown.prefix(40))' is not \(kind)")
                     }
-                    features.append(Float(value))
+                    features.append(value)
                 }
                 labelCells.append(cells[labelColumn].string(in: line))
                 labelLines.append(lineNumber)
@@ -156,17 +160,17 @@ private struct CSVCell {
         return hasEscapedQuotes ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
     }
 
-    /// The cell as a finite number, or `nil`. `strtod` on a NUL-terminated copy: it accepts the
-    /// forms numeric CSV writers produce (`1`, `-2.5e-3`, `.5`) without building a `String`.
-    func number(in line: UnsafeBufferPointer<UInt8>) -> Double? {
-        guard let value = parsed(in: line), value.isFinite else { return nil }
+    /// The cell as a `Float` that is finite, or `nil`. `strtod` on a NUL-terminated copy: it
+    /// accepts the forms numeric CSV writers produce (`1`, `-2.5e-3`, `.5`) without a `String`.
+    func number(in line: UnsafeBufferPointer<UInt8>) -> Float? {
+        guard let value = parsed(in: line).map(Float.init), value.isFinite else { return nil }
         return value
     }
 
-    /// Whether the cell is `nan`, `inf` or a literal too large for a `Double`: numeric, so not a
-    /// header name, but unusable as a feature.
+    /// Whether the cell is `nan`, `inf` or a number too large for a `Float` (`1e300`): numeric, so
+    /// not a header name, but unusable as a feature.
     func isNonFiniteNumber(in line: UnsafeBufferPointer<UInt8>) -> Bool {
-        parsed(in: line).map { !$0.isFinite } ?? false
+        parsed(in: line).map { !Float($0).isFinite } ?? false
     }
 
     private func parsed(in line: UnsafeBufferPointer<UInt8>) -> Double? {

@@ -76,8 +76,13 @@ public struct DataLoader: Sendable {
               augmentationGenerator: SeededGenerator(seed: Self.streamSeed(seed, epoch: epoch, stream: 1)))
     }
 
-    /// One epoch's batches. Iterating it twice gives the same batches only when made afresh by
-    /// ``DataLoader/epoch(_:)``: the augmentation draws advance as batches are taken.
+    /// One epoch's batches, assembled one at a time as they are taken. It is its own iterator:
+    /// to see an epoch again, ask ``DataLoader/epoch(_:)`` for it again (same batches).
+    ///
+    /// ```swift
+    /// var batches = loader.epoch(0)
+    /// while let (x, y) = batches.next() { _ = (x, y) }
+    /// ```
     public struct Epoch: Sequence, IteratorProtocol, Sendable {
         let loader: DataLoader
         let order: [Int]

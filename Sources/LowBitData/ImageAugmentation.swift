@@ -29,6 +29,16 @@ public struct ImageAugmentation: Codable, Sendable, Equatable {
         self.horizontalFlip = horizontalFlip
     }
 
+    /// Decodes and rejects a negative padding, which ``init(padding:horizontalFlip:)`` traps on.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let padding = try container.decode(Int.self, forKey: .padding)
+        guard padding >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .padding, in: container, debugDescription: "padding must not be negative, got \(padding)")
+        }
+        self.init(padding: padding, horizontalFlip: try container.decode(Bool.self, forKey: .horizontalFlip))
+    }
+
     /// Pad 4, random crop, random flip: the usual CIFAR-10 training augmentation.
     public static let cifar = ImageAugmentation(padding: 4, horizontalFlip: true)
 

@@ -55,11 +55,19 @@ struct CSVTests {
         #expect(error?.reason == "line 3, column 2: 'oops' is not a number")
     }
 
-    @Test(arguments: ["1,,0\n", "1,nan,0\n"])
+    @Test(arguments: ["1,,0\n", "1,nan,0\n", "1,1e300,0\n"])
     func emptyOrNonFiniteFeatureIsAnError(row: String) {
         let directory = TemporaryDirectory()
         let path = directory.write("1,2,0\n" + row, to: "missing.csv")
         #expect(corruptFileError { try CSVDataset.load(path: path) }?.reason.hasPrefix("line 2, column 2:") == true)
+    }
+
+    /// A first row with a missing value is data with an error, not a header to skip.
+    @Test func emptyCellInTheFirstRowIsNotAHeader() {
+        let directory = TemporaryDirectory()
+        let path = directory.write("1,,0\n3,4,1\n", to: "first.csv")
+        #expect(corruptFileError { try CSVDataset.load(path: path) }?.reason
+            == "line 1, column 2: empty cell (missing values are not supported)")
     }
 
     @Test func raggedRowIsAnError() {

@@ -1,3 +1,4 @@
+import Foundation
 import LowBitData
 import LowBitTensor
 import Testing
@@ -24,6 +25,14 @@ struct ImageAugmentationTests {
     @Test func flipMovesWholePixelsAndKeepsChannelOrder() {
         let image = Tensor(shape: [1, 2, 2], data: [1, 2, 3, 4])
         #expect(ImageAugmentation(horizontalFlip: true).transformed(image, offsetY: 0, offsetX: 0, flip: true).data == [3, 4, 1, 2])
+    }
+
+    @Test func roundTripsThroughJSONAndRejectsNegativePadding() throws {
+        let decoded = try JSONDecoder().decode(ImageAugmentation.self, from: JSONEncoder().encode(ImageAugmentation.cifar))
+        #expect(decoded == .cifar)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ImageAugmentation.self, from: Data(#"{"padding":-1,"horizontalFlip":true}"#.utf8))
+        }
     }
 
     @Test func paddingAsLargeAsTheImageCanCropToAllZeros() {

@@ -43,6 +43,11 @@ struct NormalizationTests {
         #expect(decoded == normalization)
     }
 
+    @Test(arguments: [#"{"mean":[0],"std":[0]}"#, #"{"mean":[0,1],"std":[1]}"#])
+    func decodingRejectsWhatTheInitializerRejects(json: String) {
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Normalization.self, from: Data(json.utf8)) }
+    }
+
     @Test func applyRejectsTheWrongChannelCount() throws {
         let normalization = try Normalization(mean: [0, 0, 0], std: [1, 1, 1])
         #expect(throws: LowBitError.self) { try normalization.apply(to: Self.table) }
