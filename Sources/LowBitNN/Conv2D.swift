@@ -25,6 +25,10 @@ public final class Conv2D: QuantizableLayer {
     public var inputQuantizer: (any Quantizer)?
 
     private var cache: (input: Tensor, columns: Tensor, weight: Tensor, rows: ConvGeometry, cols: ConvGeometry)?
+    /// Column matrices are tens of MB per step; reusing their storage across steps avoids a fresh
+    /// zero-filled mapping from the kernel every time (measured as a large share of system time).
+    private var spareColumns: Tensor?
+    private var spareColumnGrad: Tensor?
 
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: LayerSpec.Padding = .same, bias: Bool = true, name: String,
@@ -76,6 +80,8 @@ public final class Conv2D: QuantizableLayer {
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
         let (rows, cols) = try geometry(height, width)
         let m = batch * rows.outputSize * cols.outputSize
+        if let old = cache, !isPointwise { spareColumns = old.columns }
+        cache = nil
         let columns: Tensor = isPointwise ? input.reshaped([m, taps]) : im2col(input, rows, cols)
         var y = Tensor(shape: [batch, rows.outputSize, cols.outputSize, outChannels]) { _ in }
         if let bias {
@@ -94,7 +100,7 @@ public final class Conv2D: QuantizableLayer {
                 }
             }
         }
-        if training { cache = (x, columns, w, rows, cols) }
+        if training { cache = (x, columns, w, rows, cols) } else if !isPointwise { spareColumns = columns }
         return y
     }
 
@@ -102,7 +108,7 @@ public final class Conv2D: QuantizableLayer {
         guard let cache else { preconditionFailure("\(name).backward called without a training-mode forward") }
         let m = gradOutput.count / outChannels
         var weightGrad = Tensor.zeros(weight.value.shape)
-        var columnGrad = Tensor(shape: [m, taps]) { _ in }   // fully written by the beta = 0 GEMM
+        var columnGrad = reusable(&spareColumnGrad, shape: [m, taps])   // fully written by the beta = 0 GEMM
         gradOutput.data.withUnsafeBufferPointer { dy in
             cache.columns.data.withUnsafeBufferPointer { columns in
                 weightGrad.data.withUnsafeMutableBufferPointer { dw in
@@ -120,9 +126,13 @@ public final class Conv2D: QuantizableLayer {
             }
         }
         if let bias { addRowSums(of: gradOutput, columns: outChannels, into: bias) }
-        let inputGrad = isPointwise
-            ? columnGrad.reshaped(cache.input.shape)
-            : col2im(columnGrad, inputShape: cache.input.shape, cache.rows, cache.cols)
+        let inputGrad: Tensor
+        if isPointwise {
+            inputGrad = columnGrad.reshaped(cache.input.shape)
+        } else {
+            inputGrad = col2im(columnGrad, inputShape: cache.input.shape, cache.rows, cache.cols)
+            spareColumnGrad = columnGrad
+        }
         return routeGradients(weightGrad: weightGrad, inputGrad: inputGrad, input: cache.input)
     }
 
@@ -130,7 +140,8 @@ public final class Conv2D: QuantizableLayer {
         let batch = x.shape[0]
         let perSample = rows.outputSize * cols.outputSize * taps
         let imageSize = x.count / batch
-        return Tensor(shape: [batch * rows.outputSize * cols.outputSize, taps]) { out in
+        var columns = reusable(&spareColumns, shape: [batch * rows.outputSize * cols.outputSize, taps])
+        columns.data.withUnsafeMutableBufferPointer { out in   // im2col writes every element, padding included
             let out = UnsafeSendableMutablePointer(out.baseAddress!)
             x.data.withUnsafeBufferPointer { input in
                 let input = UnsafeSendablePointer(input.baseAddress!)
@@ -144,6 +155,7 @@ public final class Conv2D: QuantizableLayer {
                 }
             }
         }
+        return columns
     }
 
     private func col2im(_ g: Tensor, inputShape: [Int], _ rows: ConvGeometry, _ cols: ConvGeometry) -> Tensor {
@@ -167,4 +179,12 @@ public final class Conv2D: QuantizableLayer {
         }
         return result
     }
+}
+
+/// Takes the spare tensor if it has `shape` (and leaves nil behind so its storage stays uniquely
+/// referenced), else allocates. The contents are stale: callers overwrite every element.
+private func reusable(_ spare: inout Tensor?, shape: [Int]) -> Tensor {
+    defer { spare = nil }
+    if let tensor = spare, tensor.shape == shape { return tensor }
+    return Tensor(shape: shape) { _ in }
 }

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import LowBitData
+import LowBitIO
+import LowBitNN
+import LowBitTensor
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on a data set and save it as a .lowbit file.",
+        discussion: """
+            Example: lowbit train --model mlp --hidden 256,256 --dataset mnist --epochs 10 --batch-size 128 --lr 0.05 --seed 1 -o mlp.lowbit
+            Inputs are normalized per channel with statistics of the training split (stored in the model).
+            """
+    )
+
+    @Option(help: "Model family: \(Models.names.joined(separator: ", ")).") var model = "mlp"
+    @Option(help: "Comma-separated widths: hidden sizes for mlp, stage channels for the CNNs.") var hidden: String?
+    @OptionGroup var data: DatasetOptions
+    @Option(help: "Epochs.") var epochs = 10
+    @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 128
+    @Option(help: "Peak learning rate.") var lr: Float = 0.05
+    @Option(help: "Optimizer: sgd (Nesterov momentum) or adam.") var optimizer = "sgd"
+    @Option(help: "SGD momentum.") var momentum: Float = 0.9
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (not on biases or BatchNorm).") var weightDecay: Float = 5e-4
+    @Option(help: "Learning-rate schedule: cosine, step or constant.") var schedule = "cosine"
+    @Option(help: "Linear warm-up epochs.") var warmup: Double = 0
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing.") var labelSmoothing: Float = 0
+    @Option(help: "Random-crop padding for image augmentation (0 = off).") var crop = 0
+    @Flag(help: "Random horizontal flips (natural images; not for digits).") var flip = false
+    @Option(help: "Fraction of the training split held out for validation (0 = report the test split).")
+    var validation: Double = 0
+    @Option(help: "Random seed (weights, shuffling, augmentation).") var seed: UInt64 = 0
+    @Option(name: [.short, .customLong("output")], help: "Output model file.") var output: String
+    @Flag(help: "Print one JSON object with the training history and test metrics on stdout.") var json = false
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let logger = try common.apply(label: "train")
+        let config = TrainingConfig(epochs: epochs, batchSize: batchSize, optimizer: optimizer, learningRate: lr,
+                                    momentum: momentum, weightDecay: weightDecay, schedule: schedule,
+                                    warmupEpochs: warmup, labelSmoothing: labelSmoothing, seed: seed)
+        try config.validate()
+        guard (0..<1).contains(validation) else { throw ValidationError("--validation must be in [0, 1), got \(validation)") }
+        let progress = ProgressReporter(enabled: !common.noProgress)
+
+        var trainSet = try data.load(.train)
+        let testSet: LabeledDataset
+        if validation > 0 {
+            (trainSet, testSet) = try trainSet.split(validationFraction: validation, seed: seed)
+        } else {
+            testSet = try data.load(.test)
+        }
+        let normalization = try Normalization.fit(trainSet)
+        logger.info("loaded \(trainSet.count) training and \(testSet.count) evaluation samples of shape \(trainSet.sampleShape)")
+
+        let spec = try Models.spec(named: model, inputShape: trainSet.sampleShape, classCount: trainSet.classCount,
+                                   widths: try hidden.map { try parseIntList($0, option: "--hidden") })
+        var rng = SeededGenerator(seed: seed)
+        let network = try Model(spec: spec, rng: &rng)
+        let augmentation = (crop > 0 || flip) ? ImageAugmentation(padding: crop, horizontalFlip: flip) : nil
+        let loader = try DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed,
+                                    augmentation: augmentation, normalization: normalization)
+        let testLoader = try DataLoader(testSet, batchSize: batchSize, shuffle: false, normalization: normalization)
+        let trainer = Trainer(model: network, config: config)
+
+        var history: [EpochRecord] = []
+        let evaluationName = validation > 0 ? "validation" : "test"
+        for epoch in 0..<epochs {
+            let start = Date()
+            let (loss, accuracy) = try trainer.trainEpoch(epoch, batches: loader.epoch(epoch), batchesPerEpoch: loader.batchCount) { p in
+                progress.update("epoch \(epoch + 1)/\(epochs)", done: p.samplesSeen, total: trainSet.count,
+                                rate: p.samplesPerSecond, unit: "samples",
+                                detail: String(format: "loss %.4f acc %.4f lr %.4g", p.loss, p.accuracy, p.learningRate))
+            }
+            let seconds = Date().timeIntervalSince(start)
+            let result = try evaluate(network, batches: testLoader.epoch(0))
+            let record = EpochRecord(epoch: epoch + 1, loss: loss, accuracy: accuracy, evaluationAccuracy: result.accuracy,
+                                     evaluationLoss: result.loss, seconds: seconds,
+                                     samplesPerSecond: Double(trainSet.count) / seconds)
+            history.append(record)
+            progress.finish(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  %@ acc %.4f  %.1fs (%.0f samples/s)",
+                                   epoch + 1, epochs, loss, accuracy, evaluationName, result.accuracy, seconds,
+                                   record.samplesPerSecond))
+        }
+        let final = try evaluate(network, batches: testLoader.epoch(0))
+        let metadata: [String: JSONValue] = [
+            "training": try JSONValue(encoding: config),
+            "dataset": .string(data.dataset),
+            "normalization": try JSONValue(encoding: normalization),
+            "metrics": try JSONValue(encoding: ["accuracy": final.accuracy, "loss": final.loss, "samples": Double(final.samples)]),
+            "evaluationSplit": .string(evaluationName),
+            "history": try JSONValue(encoding: history),
+        ]
+        try network.save(to: output, metadata: metadata)
+        if json {
+            try printJSON(TrainReport(model: model, dataset: data.dataset, output: output, parameters: network.parameterCount,
+                                      epochs: history, accuracy: final.accuracy, loss: final.loss, samples: final.samples,
+                                      split: evaluationName))
+        } else {
+            print(String(format: "%@ accuracy %.4f (loss %.4f, %d samples); saved %@ (%d parameters)",
+                         evaluationName, final.accuracy, final.loss, final.samples, output, network.parameterCount))
+        }
+    }
+}
+
+struct EpochRecord: Codable {
+    var epoch: Int
+    var loss: Double
+    var accuracy: Double
+    var evaluationAccuracy: Double
+    var evaluationLoss: Double
+    var seconds: Double
+    var samplesPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, loss, accuracy, seconds
+        case evaluationAccuracy = "eval_accuracy"
+        case evaluationLoss = "eval_loss"
+        case samplesPerSecond = "samples_per_second"
+    }
+}
+
+struct TrainReport: Codable {
+    var model: String
+    var dataset: String
+    var output: String
+    var parameters: Int
+    var epochs: [EpochRecord]
+    var accuracy: Double
+    var loss: Double
+    var samples: Int
+    var split: String
+}
