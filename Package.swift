@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "LowBitTensor", dependencies: ["CLowBitKernels"] + blasDependency),
         .target(name: "LowBitIO", dependencies: ["LowBitTensor"]),
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
-        .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO"]),
+        .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
         .target(name: "LowBitQuant", dependencies: ["LowBitTensor"]),
         .executableTarget(
             name: "lowbit",
@@ -52,7 +52,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LowBitTensorTests", dependencies: ["LowBitTensor"]),
-        .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"]),
+        .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LowBitDataTests", dependencies: ["LowBitData"]),
         .testTarget(name: "LowBitNNTests", dependencies: ["LowBitNN", "LowBitIO"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),

@@ -95,12 +95,6 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Tensor {
-    /// Elementwise `self + other` for equal shapes.
-    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
-        precondition(lhs.shape == rhs.shape, "shapes \(lhs.shape) and \(rhs.shape) differ")
-        return Tensor(shape: lhs.shape, data: zip(lhs.data, rhs.data).map { $0 + $1 })
-    }
-
     /// Largest absolute elementwise difference, for tests and checks.
     public func maxAbsDifference(_ other: Tensor) -> Float {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")

@@ -17,4 +17,23 @@ void lb_col2im_nhwc(const float *columns, int batch, int height, int width, int 
                     int kernelH, int kernelW, int strideH, int strideW, int padTop, int padLeft,
                     int outH, int outW, float *inputGrad);
 
+// Training-engine elementwise kernels (elementwise.c). Channel-last: (row, c) at row * channels + c.
+void lb_relu_forward(const float *x, float *y, size_t n);
+void lb_relu_backward(const float *x, const float *dy, float *dx, size_t n);
+void lb_hardtanh_forward(const float *x, float *y, size_t n);
+void lb_hardtanh_backward(const float *x, const float *dy, float *dx, size_t n);
+void lb_add(const float *a, const float *b, float *out, size_t n);
+/// Adds per-channel sums of x and x^2 into sum and sumSquares.
+void lb_channel_sums(const float *x, size_t rows, size_t channels, double *sum, double *sumSquares);
+void lb_batchnorm_apply(const float *x, size_t rows, size_t channels, const float *mean, const float *inverseStd,
+                        const float *gamma, const float *beta, float *xhat, float *y);
+/// Adds per-channel sums of dy and dy * xhat into sumGrad and sumGradXhat.
+void lb_batchnorm_backward_sums(const float *dy, const float *xhat, size_t rows, size_t channels,
+                                double *sumGrad, double *sumGradXhat);
+void lb_batchnorm_backward_apply(const float *dy, const float *xhat, size_t rows, size_t channels, float n,
+                                 const float *scale, const float *sumGrad, const float *sumGradXhat, float *dx);
+
+/// glibc: keep freed activation buffers in the process (see LowBitTensor Memory.swift). No-op elsewhere.
+void lb_tune_allocator(void);
+
 #endif

@@ -1,0 +1,170 @@
+import CLowBitKernels
+import LowBitIO
+import LowBitTensor
+
+/// 2-D convolution on NHWC input, weight `[out, k, k, in]` (OHWI), by im2col + GEMM.
+///
+/// Forward: `cols = im2col(x)` is `[batch*outH*outW, k*k*in]`, `y = cols W^T + b` is already NHWC.
+/// Backward: `dW = dy^T cols`, `dcols = dy W`, `dx = col2im(dcols)` (the adjoint of im2col).
+/// A 1x1 stride-1 convolution skips im2col: the input already is its column matrix.
+///
+/// ```swift
+/// let conv = Conv2D(inChannels: 1, outChannels: 16, kernelSize: 3, name: "conv1", rng: &rng)
+/// let y = try conv(x)        // x: [batch, 28, 28, 1] -> [batch, 28, 28, 16]
+/// ```
+public final class Conv2D: QuantizableLayer {
+    public let name: String
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Int
+    public let stride: Int
+    public let padding: LayerSpec.Padding
+    public let weight: Parameter
+    public let bias: Parameter?
+    public var weightQuantizer: (any Quantizer)?
+    public var inputQuantizer: (any Quantizer)?
+
+    private var cache: (input: Tensor, columns: Tensor, weight: Tensor, rows: ConvGeometry, cols: ConvGeometry)?
+
+    public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
+                padding: LayerSpec.Padding = .same, bias: Bool = true, name: String,
+                initializer: Initializer = .heNormal, rng: inout SeededGenerator) {
+        self.name = name
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        let taps = kernelSize * kernelSize
+        weight = Parameter(name: "\(name).weight",
+                           value: initializer.make(shape: [outChannels, kernelSize, kernelSize, inChannels],
+                                                   fanIn: taps * inChannels, fanOut: taps * outChannels, rng: &rng))
+        self.bias = bias ? Parameter(name: "\(name).bias", value: .zeros([outChannels]), decays: false) : nil
+    }
+
+    public var spec: LayerSpec {
+        LayerSpec(kind: .conv2d, name: name, inChannels: inChannels, outChannels: outChannels,
+                  kernelSize: kernelSize, stride: stride, padding: padding, bias: bias != nil)
+    }
+
+    public var parameters: [Parameter] {
+        [weight] + (bias.map { [$0] } ?? []) + (weightQuantizer?.parameters ?? []) + (inputQuantizer?.parameters ?? [])
+    }
+
+    private var taps: Int { kernelSize * kernelSize * inChannels }
+
+    private func geometry(_ height: Int, _ width: Int) throws -> (ConvGeometry, ConvGeometry) {
+        (try ConvGeometry(inputSize: height, kernel: kernelSize, stride: stride, padding: padding),
+         try ConvGeometry(inputSize: width, kernel: kernelSize, stride: stride, padding: padding))
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        try requireRank(inputShape, 3, name)
+        guard inputShape[2] == inChannels else {
+            throw LowBitError.shapeMismatch("\(name) expects \(inChannels) input channels, got \(inputShape)")
+        }
+        let (rows, cols) = try geometry(inputShape[0], inputShape[1])
+        return [rows.outputSize, cols.outputSize, outChannels]
+    }
+
+    private var isPointwise: Bool { kernelSize == 1 && stride == 1 }
+
+    public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        guard x.rank == 4 else { throw LowBitError.shapeMismatch("\(name) expects NHWC input, got \(x.shape)") }
+        _ = try outputShape(for: Array(x.shape.dropFirst()))
+        let (w, input) = try quantizedOperands(x)
+        let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
+        let (rows, cols) = try geometry(height, width)
+        let m = batch * rows.outputSize * cols.outputSize
+        let columns: Tensor = isPointwise ? input.reshaped([m, taps]) : im2col(input, rows, cols)
+        var y = Tensor(shape: [batch, rows.outputSize, cols.outputSize, outChannels]) { _ in }
+        if let bias {
+            y.data.withUnsafeMutableBufferPointer { out in
+                for row in 0..<m {
+                    for c in 0..<outChannels { out[row * outChannels + c] = bias.value.data[c] }
+                }
+            }
+        }
+        columns.data.withUnsafeBufferPointer { a in
+            w.data.withUnsafeBufferPointer { b in
+                y.data.withUnsafeMutableBufferPointer { c in
+                    BLAS.sgemm(transposeB: true, m: m, n: outChannels, k: taps,
+                               a: a.baseAddress!, lda: taps, b: b.baseAddress!, ldb: taps,
+                               beta: bias == nil ? 0 : 1, c: c.baseAddress!, ldc: outChannels)
+                }
+            }
+        }
+        if training { cache = (x, columns, w, rows, cols) }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let cache else { preconditionFailure("\(name).backward called without a training-mode forward") }
+        let m = gradOutput.count / outChannels
+        var weightGrad = Tensor.zeros(weight.value.shape)
+        var columnGrad = Tensor(shape: [m, taps]) { _ in }   // fully written by the beta = 0 GEMM
+        gradOutput.data.withUnsafeBufferPointer { dy in
+            cache.columns.data.withUnsafeBufferPointer { columns in
+                weightGrad.data.withUnsafeMutableBufferPointer { dw in
+                    BLAS.sgemm(transposeA: true, m: outChannels, n: taps, k: m,
+                               a: dy.baseAddress!, lda: outChannels, b: columns.baseAddress!, ldb: taps,
+                               c: dw.baseAddress!, ldc: taps)
+                }
+            }
+            cache.weight.data.withUnsafeBufferPointer { w in
+                columnGrad.data.withUnsafeMutableBufferPointer { dcols in
+                    BLAS.sgemm(m: m, n: taps, k: outChannels,
+                               a: dy.baseAddress!, lda: outChannels, b: w.baseAddress!, ldb: taps,
+                               c: dcols.baseAddress!, ldc: taps)
+                }
+            }
+        }
+        if let bias { addRowSums(of: gradOutput, columns: outChannels, into: bias) }
+        let inputGrad = isPointwise
+            ? columnGrad.reshaped(cache.input.shape)
+            : col2im(columnGrad, inputShape: cache.input.shape, cache.rows, cache.cols)
+        return routeGradients(weightGrad: weightGrad, inputGrad: inputGrad, input: cache.input)
+    }
+
+    private func im2col(_ x: Tensor, _ rows: ConvGeometry, _ cols: ConvGeometry) -> Tensor {
+        let batch = x.shape[0]
+        let perSample = rows.outputSize * cols.outputSize * taps
+        let imageSize = x.count / batch
+        return Tensor(shape: [batch * rows.outputSize * cols.outputSize, taps]) { out in
+            let out = UnsafeSendableMutablePointer(out.baseAddress!)
+            x.data.withUnsafeBufferPointer { input in
+                let input = UnsafeSendablePointer(input.baseAddress!)
+                Parallel.forChunks(batch, work: batch * perSample) { samples in
+                    lb_im2col_nhwc(input.pointer + samples.lowerBound * imageSize, Int32(samples.count),
+                                   Int32(rows.inputSize), Int32(cols.inputSize), Int32(inChannels),
+                                   Int32(kernelSize), Int32(kernelSize), Int32(stride), Int32(stride),
+                                   Int32(rows.padBefore), Int32(cols.padBefore),
+                                   Int32(rows.outputSize), Int32(cols.outputSize),
+                                   out.pointer + samples.lowerBound * perSample)
+                }
+            }
+        }
+    }
+
+    private func col2im(_ g: Tensor, inputShape: [Int], _ rows: ConvGeometry, _ cols: ConvGeometry) -> Tensor {
+        let batch = inputShape[0]
+        let perSample = rows.outputSize * cols.outputSize * taps
+        let imageSize = inputShape.dropFirst().reduce(1, *)
+        var result = Tensor.zeros(inputShape)
+        result.data.withUnsafeMutableBufferPointer { out in
+            let out = UnsafeSendableMutablePointer(out.baseAddress!)
+            g.data.withUnsafeBufferPointer { columns in
+                let columns = UnsafeSendablePointer(columns.baseAddress!)
+                Parallel.forChunks(batch, work: batch * perSample) { samples in
+                    lb_col2im_nhwc(columns.pointer + samples.lowerBound * perSample, Int32(samples.count),
+                                   Int32(rows.inputSize), Int32(cols.inputSize), Int32(inChannels),
+                                   Int32(kernelSize), Int32(kernelSize), Int32(stride), Int32(stride),
+                                   Int32(rows.padBefore), Int32(cols.padBefore),
+                                   Int32(rows.outputSize), Int32(cols.outputSize),
+                                   out.pointer + samples.lowerBound * imageSize)
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct LowBitCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lowbit",
+        abstract: "Train, quantize, measure and run extremely quantized neural networks.",
+        subcommands: [BenchCommand.self]
+    )
+}
