@@ -16,7 +16,22 @@ struct ActivationTests {
     @Test("Signed 2 bits, clip 2: levels {-2, 0, 2}; 1 is a tie and goes to 0")
     func signedHandValues() throws {
         let q = try ActivationQuantizer(bits: 2, signed: true, clip: 2)
-        #expect(try q.quantize(tensor([-3, -1.5, 0.9, 1, 1.1])).data == [-2, -2, 0, 0, 2])
+        let x = tensor([-3, -1.5, 0.9, 1, 1.1, 2.9, 3.1, -3.1])
+        #expect(try q.quantize(x).data == [-2, -2, 0, 0, 2, 2, 2, -2])
+        // STE: inside where round(x / 2) is within -1...1, i.e. |x| < 3 (+-3 / 2 = +-1.5 round to +-2: out).
+        #expect(q.backward(input: x, gradOutput: tensor([1, 2, 3, 4, 5, 6, 7, 8])).data == [0, 2, 3, 4, 5, 6, 0, 0])
+    }
+
+    @Test("Inside the clipping range the error is at most half a step", arguments: [(8, false), (4, true), (2, false)])
+    func errorBound(bits: Int, signed: Bool) throws {
+        let clip: Float = 2.5
+        let q = try ActivationQuantizer(bits: bits, signed: signed, clip: clip)
+        let steps = signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1
+        var rng = SeededGenerator(seed: UInt64(bits))
+        let x = tensor((0..<500).map { _ in (signed ? rng.nextUniform() * 2 - 1 : rng.nextUniform()) * clip })
+        let y = try q.quantize(x)
+        let halfStep = clip / Float(steps) / 2
+        #expect(zip(x.data, y.data).allSatisfy { abs($0 - $1) <= halfStep * (1 + 1e-5) })
     }
 
     @Test("Signed 1 bit: c * sign(x), sign(0) = +1, STE where |x| <= c")

@@ -63,6 +63,13 @@ struct FixedPointTests {
         #expect(try DynamicFixedPointQuantizer(bits: 8).quantize(.zeros([4])).data == [0, 0, 0, 0])
     }
 
+    @Test("Dynamic fixed point STE is the identity: F is chosen so that nothing saturates")
+    func dynamicGradient() throws {
+        let x = randomTensor([3, 5], seed: 2, scale: 40)
+        let g = randomTensor([3, 5], seed: 3)
+        #expect(try DynamicFixedPointQuantizer(bits: 6).backward(input: x, gradOutput: g) == g)
+    }
+
     @Test("Dynamic fixed point bits outside 2...32 are rejected", arguments: [0, 1, 33])
     func dynamicBadBits(bits: Int) {
         #expect(isInvalidArgument(lowBitError { try DynamicFixedPointQuantizer(bits: bits) }))
