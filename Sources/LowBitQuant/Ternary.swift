@@ -119,7 +119,7 @@ func scaledCodeValues(_ codes: [Int8], scales: [Float], layout: BlockLayout) -> 
 
 /// The alpha and the kept support of one group. The support is a magnitude threshold: every
 /// |w| >= `smallestKept` is kept (nil keeps nothing).
-struct TernaryGroup: Equatable {
+struct TernaryGroup {
     var alpha: Float
     var smallestKept: Float?
 

@@ -49,7 +49,7 @@ extension Quantizer {
 public struct QuantizerSpec: Codable, Sendable, Equatable {
     public var scheme: String
     public var bits: Int?
-    /// "tensor", "channel" or "group".
+    /// "tensor", "channel" or "group" (binary weights also take "none": no scale).
     public var granularity: String?
     public var groupSize: Int?
     public var symmetric: Bool?
