@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "LowBitIO", targets: ["LowBitIO"]),
         .library(name: "LowBitData", targets: ["LowBitData"]),
         .library(name: "LowBitNN", targets: ["LowBitNN"]),
+        .library(name: "LowBitQuant", targets: ["LowBitQuant"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "LowBitIO", dependencies: ["LowBitTensor"]),
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
+        .target(name: "LowBitQuant", dependencies: ["LowBitTensor"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LowBitDataTests", dependencies: ["LowBitData"]),
         .testTarget(name: "LowBitNNTests", dependencies: ["LowBitNN", "LowBitIO"]),
+        .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
     ],
     swiftLanguageModes: [.v6]
 )

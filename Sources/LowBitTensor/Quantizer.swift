@@ -27,11 +27,21 @@ public protocol Quantizer: AnyObject {
 
     /// Bits per stored value (1 for binary, 2 for ternary, k for k-bit), for reports and BOPs.
     var bitWidth: Int { get }
+
+    /// Training mode. Quantizers that behave differently while training read it: stochastic
+    /// rounding is only applied in training, and an activation quantizer that has not been
+    /// calibrated tracks the running range of what it sees while training. Layers set it from their
+    /// own mode. Default: always false, setting it does nothing.
+    var isTraining: Bool { get set }
 }
 
 extension Quantizer {
     public var parameters: [Parameter] { [] }
     public func observe(_ x: Tensor) throws {}
+    public var isTraining: Bool {
+        get { false }
+        set {}
+    }
 }
 
 /// How a quantizer is written to a model file or a precision policy: a scheme name plus the
@@ -39,7 +49,7 @@ extension Quantizer {
 public struct QuantizerSpec: Codable, Sendable, Equatable {
     public var scheme: String
     public var bits: Int?
-    /// "tensor", "channel" or "group".
+    /// "tensor", "channel" or "group" (binary weights also take "none": no scale).
     public var granularity: String?
     public var groupSize: Int?
     public var symmetric: Bool?
@@ -52,10 +62,17 @@ public struct QuantizerSpec: Codable, Sendable, Equatable {
     public var rangeMax: Float?
     public var calibration: String?
     public var signed: Bool?
+    /// "nearest" (half to even, the default) or "stochastic" (training only).
+    public var rounding: String?
+    /// Seed of the stochastic-rounding generator.
+    public var seed: UInt64?
+    /// Percentile (0...100, e.g. 99.99) of the "percentile" activation calibration.
+    public var percentile: Double?
 
     public init(scheme: String, bits: Int? = nil, granularity: String? = nil, groupSize: Int? = nil,
                 symmetric: Bool? = nil, delta: String? = nil, intBits: Int? = nil, fracBits: Int? = nil,
-                rangeMin: Float? = nil, rangeMax: Float? = nil, calibration: String? = nil, signed: Bool? = nil) {
+                rangeMin: Float? = nil, rangeMax: Float? = nil, calibration: String? = nil, signed: Bool? = nil,
+                rounding: String? = nil, seed: UInt64? = nil, percentile: Double? = nil) {
         self.scheme = scheme
         self.bits = bits
         self.granularity = granularity
@@ -68,5 +85,8 @@ public struct QuantizerSpec: Codable, Sendable, Equatable {
         self.rangeMax = rangeMax
         self.calibration = calibration
         self.signed = signed
+        self.rounding = rounding
+        self.seed = seed
+        self.percentile = percentile
     }
 }
