@@ -42,11 +42,11 @@ let package = Package(
         .target(name: "LowBitIO", dependencies: ["LowBitTensor"]),
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
-        .target(name: "LowBitQuant", dependencies: ["LowBitTensor"]),
+        .target(name: "LowBitQuant", dependencies: ["LowBitTensor", "LowBitIO", "LowBitNN"]),
         .executableTarget(
             name: "lowbit",
-            dependencies: [
-                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN",
+            dependencies: blasDependency + [
+                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

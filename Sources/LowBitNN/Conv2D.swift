@@ -23,6 +23,7 @@ public final class Conv2D: QuantizableLayer {
     public let bias: Parameter?
     public var weightQuantizer: (any Quantizer)?
     public var inputQuantizer: (any Quantizer)?
+    public var calibrating = false
 
     private var cache: (input: Tensor, columns: Tensor, weight: Tensor, rows: ConvGeometry, cols: ConvGeometry)?
     /// Column matrices are tens of MB per step; reusing their storage across steps avoids a fresh
@@ -76,7 +77,7 @@ public final class Conv2D: QuantizableLayer {
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         guard x.rank == 4 else { throw LowBitError.shapeMismatch("\(name) expects NHWC input, got \(x.shape)") }
         _ = try outputShape(for: Array(x.shape.dropFirst()))
-        let (w, input) = try quantizedOperands(x)
+        let (w, input) = try quantizedOperands(x, training: training)
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
         let (rows, cols) = try geometry(height, width)
         let m = batch * rows.outputSize * cols.outputSize

@@ -18,6 +18,7 @@ public final class Dense: QuantizableLayer {
     public let bias: Parameter?
     public var weightQuantizer: (any Quantizer)?
     public var inputQuantizer: (any Quantizer)?
+    public var calibrating = false
 
     private var cachedInput: Tensor?
     private var cachedQuantizedInput: Tensor?
@@ -53,7 +54,7 @@ public final class Dense: QuantizableLayer {
         guard x.rank == 2, x.shape[1] == inFeatures else {
             throw LowBitError.shapeMismatch("\(name) expects [batch, \(inFeatures)], got \(x.shape)")
         }
-        let (w, input) = try quantizedOperands(x)
+        let (w, input) = try quantizedOperands(x, training: training)
         let batch = x.shape[0]
         var y = Tensor(shape: [batch, outFeatures]) { _ in }   // bias rows or the beta = 0 GEMM fill it
         if let bias {
