@@ -18,6 +18,10 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Model family: \(Models.names.joined(separator: ", ")).") var model = "mlp"
     @Option(help: "Comma-separated widths: hidden sizes for mlp, stage channels for the CNNs.") var hidden: String?
+    @Option(help: "Hidden nonlinearity: relu, or hardTanh for binary networks.") var activation = "relu"
+    @Flag(name: .customLong("batch-norm"), help: "BatchNorm after each hidden layer of an MLP.") var batchNorm = false
+    @Flag(name: .customLong("shortcut-per-conv"), help: "ResNet-20: a shortcut around every convolution (Bi-Real style).")
+    var shortcutPerConvolution = false
     @OptionGroup var data: DatasetOptions
     @Option(help: "Epochs.") var epochs = 10
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 128
@@ -65,7 +69,8 @@ struct TrainCommand: ParsableCommand {
             normalization = try storedNormalization(metadata) ?? Normalization.fit(trainSet)
         } else {
             let spec = try Models.spec(named: model, inputShape: trainSet.sampleShape, classCount: trainSet.classCount,
-                                       widths: try hidden.map { try parseIntList($0, option: "--hidden") })
+                                       widths: try hidden.map { try parseIntList($0, option: "--hidden") },
+                                       options: try architectureOptions())
             var rng = SeededGenerator(seed: seed)
             network = try Model(spec: spec, rng: &rng)
             normalization = try Normalization.fit(trainSet)
@@ -119,6 +124,16 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "%@ accuracy %.4f (loss %.4f, %d samples); saved %@ (%d parameters)",
                          evaluationName, final.accuracy, final.loss, final.samples, output, network.parameterCount))
         }
+    }
+}
+
+extension TrainCommand {
+    func architectureOptions() throws -> Models.Options {
+        guard let kind = LayerSpec.Kind(rawValue: activation == "hardtanh" ? "hardTanh" : activation),
+              [.relu, .hardTanh].contains(kind) else {
+            throw ValidationError("--activation must be relu or hardtanh, got '\(activation)'")
+        }
+        return Models.Options(activation: kind, batchNorm: batchNorm, shortcutPerConvolution: shortcutPerConvolution)
     }
 }
 
