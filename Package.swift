@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "LowBitDataTests", dependencies: ["LowBitData"]),
         .testTarget(name: "LowBitNNTests", dependencies: ["LowBitNN", "LowBitIO"]),
         // Runs the built `lowbit` executable as a user would; depends on it so it is built first.
-        .testTarget(name: "LowBitCLITests", dependencies: ["lowbit"]),
+        .testTarget(name: "LowBitCLITests", dependencies: ["lowbit", "LowBitIO", "LowBitTensor"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
     ],
     swiftLanguageModes: [.v6]
