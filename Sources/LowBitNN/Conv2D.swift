@@ -24,6 +24,7 @@ public final class Conv2D: QuantizableLayer {
     public var weightQuantizer: (any Quantizer)?
     public var inputQuantizer: (any Quantizer)?
     public var calibrating = false
+    public var outputObserver: ((Tensor) -> Void)?
 
     private var cache: (input: Tensor, columns: Tensor, weight: Tensor, rows: ConvGeometry, cols: ConvGeometry)?
     /// Column matrices are tens of MB per step; reusing their storage across steps avoids a fresh
@@ -102,6 +103,7 @@ public final class Conv2D: QuantizableLayer {
             }
         }
         if training { cache = (x, columns, w, rows, cols) } else if !isPointwise { spareColumns = columns }
+        outputObserver?(y)
         return y
     }
 

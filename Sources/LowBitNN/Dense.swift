@@ -19,6 +19,7 @@ public final class Dense: QuantizableLayer {
     public var weightQuantizer: (any Quantizer)?
     public var inputQuantizer: (any Quantizer)?
     public var calibrating = false
+    public var outputObserver: ((Tensor) -> Void)?
 
     private var cachedInput: Tensor?
     private var cachedQuantizedInput: Tensor?
@@ -78,6 +79,7 @@ public final class Dense: QuantizableLayer {
             cachedQuantizedInput = input
             cachedQuantizedWeight = w
         }
+        outputObserver?(y)
         return y
     }
 

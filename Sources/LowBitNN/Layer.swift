@@ -47,6 +47,9 @@ public protocol QuantizableLayer: Layer {
     /// While true, forward passes feed each input to `inputQuantizer.observe` (post-training
     /// calibration) and pass it on unquantized; weights are still quantized.
     var calibrating: Bool { get set }
+    /// Called with the layer's output after every forward pass (analysis hooks such as PCA
+    /// significance); nil in normal use.
+    var outputObserver: ((Tensor) -> Void)? { get set }
 }
 
 extension QuantizableLayer {
