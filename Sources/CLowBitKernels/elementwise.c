@@ -33,30 +33,6 @@ void lb_add(const float *a, const float *b, float *out, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
-// Float partial sums over blocks of 64 rows, folded into double totals: vectorizes, and keeps
-// the error of a 50,000-row sum at float precision of the result.
-void lb_channel_sums(const float *x, size_t rows, size_t channels, double *sum, double *sumSquares) {
-    float partial[1024], partialSquares[1024];
-    for (size_t start = 0; start < rows; start += 64) {
-        size_t end = start + 64 < rows ? start + 64 : rows;
-        for (size_t c0 = 0; c0 < channels; c0 += 1024) {
-            size_t width = channels - c0 < 1024 ? channels - c0 : 1024;
-            for (size_t c = 0; c < width; c++) { partial[c] = 0; partialSquares[c] = 0; }
-            for (size_t r = start; r < end; r++) {
-                const float *row = x + r * channels + c0;
-                for (size_t c = 0; c < width; c++) {
-                    partial[c] += row[c];
-                    partialSquares[c] += row[c] * row[c];
-                }
-            }
-            for (size_t c = 0; c < width; c++) {
-                sum[c0 + c] += partial[c];
-                sumSquares[c0 + c] += partialSquares[c];
-            }
-        }
-    }
-}
-
 void lb_batchnorm_apply(const float *x, size_t rows, size_t channels, const float *mean, const float *inverseStd,
                         const float *gamma, const float *beta, float *xhat, float *y) {
     for (size_t r = 0; r < rows; r++) {
@@ -71,25 +47,27 @@ void lb_batchnorm_apply(const float *x, size_t rows, size_t channels, const floa
     }
 }
 
-void lb_batchnorm_backward_sums(const float *dy, const float *xhat, size_t rows, size_t channels,
-                                double *sumGrad, double *sumGradXhat) {
-    float partial[1024], partialXhat[1024];
+// Per-channel sums of a and a * b (batch statistics with b = a; BatchNorm's backward sums with
+// a = dy, b = xhat). Float partial sums over blocks of 64 rows, folded into double totals:
+// vectorizes, and keeps the error of a 50,000-row sum at float precision of the result.
+void lb_channel_sums(const float *a, const float *b, size_t rows, size_t channels, double *sumA, double *sumAB) {
+    float partial[1024], partialProducts[1024];
     for (size_t start = 0; start < rows; start += 64) {
         size_t end = start + 64 < rows ? start + 64 : rows;
         for (size_t c0 = 0; c0 < channels; c0 += 1024) {
             size_t width = channels - c0 < 1024 ? channels - c0 : 1024;
-            for (size_t c = 0; c < width; c++) { partial[c] = 0; partialXhat[c] = 0; }
+            for (size_t c = 0; c < width; c++) { partial[c] = 0; partialProducts[c] = 0; }
             for (size_t r = start; r < end; r++) {
-                const float *g = dy + r * channels + c0;
-                const float *h = xhat + r * channels + c0;
+                const float *x = a + r * channels + c0;
+                const float *y = b + r * channels + c0;
                 for (size_t c = 0; c < width; c++) {
-                    partial[c] += g[c];
-                    partialXhat[c] += g[c] * h[c];
+                    partial[c] += x[c];
+                    partialProducts[c] += x[c] * y[c];
                 }
             }
             for (size_t c = 0; c < width; c++) {
-                sumGrad[c0 + c] += partial[c];
-                sumGradXhat[c0 + c] += partialXhat[c];
+                sumA[c0 + c] += partial[c];
+                sumAB[c0 + c] += partialProducts[c];
             }
         }
     }

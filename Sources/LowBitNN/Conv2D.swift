@@ -85,23 +85,7 @@ public final class Conv2D: QuantizableLayer {
         if let old = cache, !isPointwise { spareColumns = old.columns }
         cache = nil
         let columns: Tensor = isPointwise ? input.reshaped([m, taps]) : im2col(input, rows, cols)
-        var y = Tensor(shape: [batch, rows.outputSize, cols.outputSize, outChannels]) { _ in }
-        if let bias {
-            y.data.withUnsafeMutableBufferPointer { out in
-                for row in 0..<m {
-                    for c in 0..<outChannels { out[row * outChannels + c] = bias.value.data[c] }
-                }
-            }
-        }
-        columns.data.withUnsafeBufferPointer { a in
-            w.data.withUnsafeBufferPointer { b in
-                y.data.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transposeB: true, m: m, n: outChannels, k: taps,
-                               a: a.baseAddress!, lda: taps, b: b.baseAddress!, ldb: taps,
-                               beta: bias == nil ? 0 : 1, c: c.baseAddress!, ldc: outChannels)
-                }
-            }
-        }
+        let y = affineForward(columns, weight: w, bias: bias, outputShape: [batch, rows.outputSize, cols.outputSize, outChannels])
         if training { cache = (x, columns, w, rows, cols) } else if !isPointwise { spareColumns = columns }
         outputObserver?(y)
         return y
@@ -109,26 +93,8 @@ public final class Conv2D: QuantizableLayer {
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("\(name).backward called without a training-mode forward") }
-        let m = gradOutput.count / outChannels
-        var weightGrad = Tensor.zeros(weight.value.shape)
-        var columnGrad = reusable(&spareColumnGrad, shape: [m, taps])   // fully written by the beta = 0 GEMM
-        gradOutput.data.withUnsafeBufferPointer { dy in
-            cache.columns.data.withUnsafeBufferPointer { columns in
-                weightGrad.data.withUnsafeMutableBufferPointer { dw in
-                    BLAS.sgemm(transposeA: true, m: outChannels, n: taps, k: m,
-                               a: dy.baseAddress!, lda: outChannels, b: columns.baseAddress!, ldb: taps,
-                               c: dw.baseAddress!, ldc: taps)
-                }
-            }
-            cache.weight.data.withUnsafeBufferPointer { w in
-                columnGrad.data.withUnsafeMutableBufferPointer { dcols in
-                    BLAS.sgemm(m: m, n: taps, k: outChannels,
-                               a: dy.baseAddress!, lda: outChannels, b: w.baseAddress!, ldb: taps,
-                               c: dcols.baseAddress!, ldc: taps)
-                }
-            }
-        }
-        if let bias { addRowSums(of: gradOutput, columns: outChannels, into: bias) }
+        let (weightGrad, columnGrad) = affineBackward(gradOutput, input: cache.columns, weight: cache.weight, bias: bias,
+                                                      spare: &spareColumnGrad)
         let inputGrad: Tensor
         if isPointwise {
             inputGrad = columnGrad.reshaped(cache.input.shape)
@@ -182,12 +148,4 @@ public final class Conv2D: QuantizableLayer {
         }
         return result
     }
-}
-
-/// Takes the spare tensor if it has `shape` (and leaves nil behind so its storage stays uniquely
-/// referenced), else allocates. The contents are stale: callers overwrite every element.
-private func reusable(_ spare: inout Tensor?, shape: [Int]) -> Tensor {
-    defer { spare = nil }
-    if let tensor = spare, tensor.shape == shape { return tensor }
-    return Tensor(shape: shape) { _ in }
 }
