@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "LowBitIO", dependencies: ["LowBitTensor"]),
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
-        .target(name: "LowBitQuant", dependencies: ["LowBitTensor", "LowBitIO", "LowBitNN"]),
+        .target(name: "LowBitQuant", dependencies: ["LowBitTensor", "LowBitIO", "LowBitNN", "CLowBitKernels"]),
         .executableTarget(
             name: "lowbit",
             dependencies: blasDependency + [

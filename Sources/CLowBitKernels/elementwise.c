@@ -83,3 +83,55 @@ void lb_batchnorm_backward_apply(const float *dy, const float *xhat, size_t rows
         for (size_t c = 0; c < channels; c++) out[c] = scale[c] * (n * g[c] - sumGrad[c] - h[c] * sumGradXhat[c]);
     }
 }
+
+// Index of the first NaN or infinity, or n when every value is finite: an all-ones exponent field.
+// The block test is an integer OR-reduction, which vectorizes (a float reduction would not).
+size_t lb_first_nonfinite(const float *x, size_t n) {
+    const uint32_t *bits = (const uint32_t *)x;
+    for (size_t start = 0; start < n; start += 256) {
+        size_t end = start + 256 < n ? start + 256 : n;
+        uint32_t bad = 0;
+        for (size_t i = start; i < end; i++) bad |= (uint32_t)((bits[i] & 0x7f800000u) == 0x7f800000u);
+        if (bad) {
+            for (size_t i = start; i < end; i++) if ((bits[i] & 0x7f800000u) == 0x7f800000u) return i;
+        }
+    }
+    return n;
+}
+
+// Sum of |x| in double precision with four independent accumulators (so it pipelines and
+// vectorizes); the order differs from a sequential sum only far below float precision.
+double lb_sum_abs(const float *x, size_t n) {
+    double acc[4] = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int j = 0; j < 4; j++) acc[j] += (double)__builtin_fabsf(x[i + j]);
+    }
+    for (; i < n; i++) acc[0] += (double)__builtin_fabsf(x[i]);
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+// PyTorch's SGD: g = grad + decay * w; v = momentum * v + g; w -= lr * (nesterov ? g + momentum * v : v).
+void lb_sgd_step(float *w, const float *grad, float *velocity, size_t n, float lr, float momentum, float decay, int nesterov) {
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i] + decay * w[i];
+        float v = momentum * velocity[i] + g;
+        velocity[i] = v;
+        w[i] -= lr * (nesterov ? g + momentum * v : v);
+    }
+}
+
+// Adam with bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t; L2 decay is added to the gradient
+// (`l2`) and decoupled decay (AdamW) is applied to the weight (`decoupled`).
+void lb_adam_step(float *w, const float *grad, float *m, float *v, size_t n, float lr, float beta1, float beta2,
+                  float epsilon, float c1, float c2, float l2, float decoupled) {
+    for (size_t i = 0; i < n; i++) {
+        float g = grad[i] + l2 * w[i];
+        float mi = beta1 * m[i] + (1.0f - beta1) * g;
+        float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        float update = (mi / c1) / (__builtin_sqrtf(vi / c2) + epsilon);
+        w[i] -= lr * (update + decoupled * w[i]);
+    }
+}

@@ -30,6 +30,16 @@ void lb_batchnorm_apply(const float *x, size_t rows, size_t channels, const floa
 void lb_batchnorm_backward_apply(const float *dy, const float *xhat, size_t rows, size_t channels, float n,
                                  const float *scale, const float *sumGrad, const float *sumGradXhat, float *dx);
 
+/// Index of the first NaN or infinity in x, or n when all are finite.
+size_t lb_first_nonfinite(const float *x, size_t n);
+/// Sum of |x| accumulated in double precision.
+double lb_sum_abs(const float *x, size_t n);
+/// One SGD step (PyTorch's formulation) over n parameters.
+void lb_sgd_step(float *w, const float *grad, float *velocity, size_t n, float lr, float momentum, float decay, int nesterov);
+/// One Adam step over n parameters; c1, c2 are the bias corrections 1 - beta^t.
+void lb_adam_step(float *w, const float *grad, float *m, float *v, size_t n, float lr, float beta1, float beta2,
+                  float epsilon, float c1, float c2, float l2, float decoupled);
+
 /// glibc: keep freed activation buffers in the process (see LowBitTensor Memory.swift). No-op elsewhere.
 void lb_tune_allocator(void);
 
