@@ -33,7 +33,8 @@ public final class SGD: Optimizer {
 
     public func step(_ parameters: [Parameter]) {
         for p in parameters {
-            let state = velocity[ObjectIdentifier(p)] ?? OptimizerState(count: p.value.count, slots: 1)
+            let count = p.value.count
+            let state = velocity[ObjectIdentifier(p)] ?? OptimizerState(count: count, slots: 1)
             velocity[ObjectIdentifier(p)] = state
             let decay = p.decays ? weightDecay : 0
             p.value.data.withUnsafeMutableBufferPointer { w in
@@ -41,7 +42,7 @@ public final class SGD: Optimizer {
                     state.first.withUnsafeMutableBufferPointer { v in
                         let (w, grad, v) = (UnsafeSendableMutablePointer(w.baseAddress!), UnsafeSendablePointer(grad.baseAddress!),
                                             UnsafeSendableMutablePointer(v.baseAddress!))
-                        Parallel.forChunks(p.value.count, work: p.value.count * 4) { r in
+                        Parallel.forChunks(count, work: count * 4) { r in
                             lb_sgd_step(w.pointer + r.lowerBound, grad.pointer + r.lowerBound, v.pointer + r.lowerBound, r.count,
                                         learningRate, momentum, decay, nesterov ? 1 : 0)
                         }
@@ -80,7 +81,8 @@ public final class Adam: Optimizer {
         let correction1 = 1 - powf(beta1, Float(steps))
         let correction2 = 1 - powf(beta2, Float(steps))
         for p in parameters {
-            let state = moments[ObjectIdentifier(p)] ?? OptimizerState(count: p.value.count, slots: 2)
+            let count = p.value.count
+            let state = moments[ObjectIdentifier(p)] ?? OptimizerState(count: count, slots: 2)
             moments[ObjectIdentifier(p)] = state
             let decay = p.decays ? weightDecay : 0
             p.value.data.withUnsafeMutableBufferPointer { w in
@@ -90,7 +92,7 @@ public final class Adam: Optimizer {
                             let (w, grad) = (UnsafeSendableMutablePointer(w.baseAddress!), UnsafeSendablePointer(grad.baseAddress!))
                             let (m, v) = (UnsafeSendableMutablePointer(m.baseAddress!), UnsafeSendableMutablePointer(v.baseAddress!))
                             let (l2, decoupled) = decoupledWeightDecay ? (Float(0), decay) : (decay, Float(0))
-                            Parallel.forChunks(p.value.count, work: p.value.count * 8) { r in
+                            Parallel.forChunks(count, work: count * 8) { r in
                                 lb_adam_step(w.pointer + r.lowerBound, grad.pointer + r.lowerBound, m.pointer + r.lowerBound,
                                              v.pointer + r.lowerBound, r.count, learningRate, beta1, beta2, epsilon,
                                              correction1, correction2, l2, decoupled)
