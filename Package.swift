@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LowBitData", targets: ["LowBitData"]),
         .library(name: "LowBitNN", targets: ["LowBitNN"]),
         .library(name: "LowBitQuant", targets: ["LowBitQuant"]),
+        .library(name: "LowBitAnalysis", targets: ["LowBitAnalysis"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -43,10 +44,11 @@ let package = Package(
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
         .target(name: "LowBitQuant", dependencies: ["LowBitTensor"]),
+        .target(name: "LowBitAnalysis", dependencies: ["LowBitTensor", "LowBitIO"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [
-                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN",
+                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "LowBitDataTests", dependencies: ["LowBitData"]),
         .testTarget(name: "LowBitNNTests", dependencies: ["LowBitNN", "LowBitIO"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
+        .testTarget(name: "LowBitAnalysisTests", dependencies: ["LowBitAnalysis", "LowBitIO"], resources: [.copy("Golden")]),
     ],
     swiftLanguageModes: [.v6]
 )
