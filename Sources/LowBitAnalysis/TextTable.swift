@@ -1,5 +1,5 @@
-/// A table of strings that renders as aligned terminal columns or as a Markdown table: the report
-/// builds its rows once and both outputs agree.
+/// A table of strings that renders as aligned terminal columns, a Markdown table or an HTML table:
+/// the report builds its rows once and every output agrees.
 ///
 /// ```swift
 /// var table = TextTable(columns: [("layer", .left), ("bytes", .right)])
@@ -54,6 +54,22 @@ public struct TextTable: Sendable, Equatable {
         }
         let rule = "|" + alignments.map { $0 == .left ? "---|" : "---:|" }.joined()
         return ([line(headers), rule] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+}
+
+extension TextTable {
+    /// An HTML `<table>` inside a horizontally scrolling box (wide tables stay readable on a
+    /// phone); every cell is escaped, and `className` lets the page style particular tables.
+    public func html(className: String) -> String {
+        func cells(_ values: [String], tag: String) -> String {
+            zip(values, alignments).map { value, alignment in
+                "<\(tag)\(alignment == .left ? " class=\"l\"" : "")>\(htmlEscaped(value))</\(tag)>"
+            }.joined()
+        }
+        var html = "<div class=\"scroll\"><table class=\"\(htmlEscaped(className))\"><thead><tr>"
+        html += cells(headers, tag: "th") + "</tr></thead><tbody>"
+        for row in rows { html += "<tr>" + cells(row, tag: "td") + "</tr>" }
+        return html + "</tbody></table></div>\n"
     }
 }
 
