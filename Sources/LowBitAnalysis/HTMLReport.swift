@@ -4,7 +4,8 @@
 ///
 /// Sections: a summary table of the models (and their differences from the first), accuracy
 /// against bytes, BOPs, energy and latency with the Pareto front (``ScatterPlot``), then per model
-/// the bytes and BOPs of each layer colored by precision (``BarChart``) and the per-layer table.
+/// the bytes and BOPs of each layer colored by precision (``BarChart``) and the per-layer table
+/// (folded in a `<details>` element).
 /// Every text that comes from a model file is escaped (``htmlEscaped(_:)``).
 ///
 /// ```swift
@@ -96,7 +97,10 @@ public enum HTMLReport {
                                       bars: bars { Double($0.packedBytes) }).svg() + "</figure>"
         html += "<figure>" + BarChart(title: "BOPs per layer", formatValue: { ReportFormat.count($0) },
                                       bars: bars(\.bitOperations)).svg() + "</figure>"
-        html += "</div>\n" + ReportTables.layerTable(report).html(className: "layers") + "</section>\n"
+        // The table folds away (no script needed) so that the bars of several models can be compared
+        // without scrolling past every row.
+        html += "</div>\n<details><summary>Per-layer table (\(report.layers.count) layers)</summary>\n"
+        html += ReportTables.layerTable(report).html(className: "layers") + "</details>\n</section>\n"
         return html
     }
 
@@ -175,6 +179,8 @@ public enum HTMLReport {
         .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.35em; border-radius: 2px;
           vertical-align: -0.05em; }
         .swatch.round { border-radius: 50%; }
+        details { margin: 0.4em 0 1em; }
+        summary { cursor: pointer; color: #1a5fb4; font-size: 0.9rem; }
         footer { margin-top: 2.5em; border-top: 1px solid var(--line); }
         @media (max-width: 600px) {
           body { font-size: 14px; } main { padding: 10px 10px 24px; }

@@ -30,7 +30,6 @@ struct ReportCommand: ParsableCommand {
     var markdown = false
 
     func validate() throws {
-        guard !modelPaths.isEmpty else { throw ValidationError("give at least one model file (.lowbit)") }
         guard !(json && markdown) else { throw ValidationError("choose one of --json and --markdown") }
     }
 
