@@ -21,20 +21,18 @@ struct LayerAnalyzer {
     func report(for layer: LayerSpec, depth: Int, input: [Int], output: [Int]) throws -> LayerReport {
         let inputCount = input.reduce(1, *), outputCount = output.reduce(1, *)
         var row = LayerReport(name: layer.name, kind: layer.kind, depth: depth, inputShape: input, outputShape: output,
-                              weightPrecision: nil, inputPrecision: .float32, parameterCount: 0, nonzeroCount: 0,
-                              prunedFraction: nil, packedBytes: 0, float32Bytes: 0, operations: OperationCounts(),
-                              bitOperations: 0, energy: .zero)
+                              weightPrecision: nil, inputPrecision: .float32, prunedFraction: nil, costs: .zero)
         var counts = OperationCounts(activationBitsRead: inputCount * 32)
         switch layer.kind {
         case .dense, .conv2d:
-            return try weightLayerReport(layer, row: row, inputCount: inputCount, output: output)
+            return try weightLayerReport(layer, depth: depth, input: input, output: output)
         case .batchNorm:
             let channels = output.last ?? 0
             row.weightPrecision = .float32
-            row.parameterCount = 2 * channels
-            row.nonzeroCount = try nonzeroCount("\(layer.name).gamma", channels) + nonzeroCount("\(layer.name).beta", channels)
-            row.packedBytes = 8 * channels
-            row.float32Bytes = 8 * channels
+            row.costs.parameterCount = 2 * channels
+            row.costs.nonzeroCount = try nonzeroCount("\(layer.name).gamma", channels) + nonzeroCount("\(layer.name).beta", channels)
+            row.costs.packedBytes = 8 * channels
+            row.costs.float32Bytes = 8 * channels
             counts.otherMultiplications = outputCount
             counts.otherAdditions = outputCount
         case .relu:
@@ -53,16 +51,15 @@ struct LayerAnalyzer {
         case .residual:
             counts = OperationCounts(otherAdditions: outputCount, activationBitsRead: 2 * outputCount * 32)
         }
-        row.operations = counts
-        row.energy = energy.estimate(counts, weight: row.weightPrecision, input: .float32, prunedFraction: 0,
-                                     packedBytes: row.packedBytes)
+        row.costs.operations = counts
+        row.costs.energy = energy.estimate(counts, weight: row.weightPrecision, input: .float32, prunedFraction: 0,
+                                           packedBytes: row.packedBytes)
         return row
     }
 
     /// Dense and conv2d: `n` inputs per output (`in`, or `k * k * in`) and `m` outputs (`out`, or
     /// `out * outH * outW`), weights and input at the policy's precision.
-    private func weightLayerReport(_ layer: LayerSpec, row: LayerReport, inputCount: Int, output: [Int]) throws -> LayerReport {
-        var row = row
+    private func weightLayerReport(_ layer: LayerSpec, depth: Int, input: [Int], output: [Int]) throws -> LayerReport {
         let isDense = layer.kind == .dense
         let outputChannels = try LayerShapes.attribute(isDense ? layer.outFeatures : layer.outChannels,
                                                        isDense ? "outFeatures" : "outChannels", of: layer)
@@ -78,28 +75,27 @@ struct LayerAnalyzer {
         let biasCount = (layer.bias ?? true) ? outputChannels : 0
 
         let rule = policy.rule(forLayer: layer.name)
-        let weight = Precision(rule?.weight), input = Precision(rule?.input)
+        let weight = Precision(rule?.weight), inputPrecision = Precision(rule?.input)
         let scales = ScaleLayout(for: rule?.weight, outputChannels: outputChannels, rowLength: fanIn)
         let weightNonzero = try nonzeroCount("\(layer.name).weight", weightCount)
         let prunedFraction = weightCount > 0 ? 1 - Double(weightNonzero) / Double(weightCount) : 0
-
-        row.weightPrecision = weight
-        row.inputPrecision = input
-        row.parameterCount = weightCount + biasCount
-        row.nonzeroCount = try weightNonzero + (biasCount > 0 ? nonzeroCount("\(layer.name).bias", biasCount) : 0)
-        row.prunedFraction = prunedFraction
-        row.packedBytes = PackedSize.packedBytes(count: weightCount, bits: weight.bits) + 4 * scales.storedWords + 4 * biasCount
-        row.float32Bytes = 4 * row.parameterCount
-        row.operations = OperationCounts(
+        let packedBytes = PackedSize.packedBytes(count: weightCount, bits: weight.bits) + 4 * scales.storedWords + 4 * biasCount
+        let operations = OperationCounts(
             multiplyAccumulates: outputs * fanIn,
             otherAdditions: biasCount > 0 ? outputs : 0,
             otherMultiplications: outputs * scales.multipliesPerOutput,
-            activationBitsRead: inputCount * input.bits)
-        row.bitOperations = bitOperations(outputs: outputs, fanIn: fanIn, prunedFraction: prunedFraction,
-                                          activationBits: input.bits, weightBits: weight.bits)
-        row.energy = energy.estimate(row.operations, weight: weight, input: input, prunedFraction: prunedFraction,
-                                     packedBytes: row.packedBytes)
-        return row
+            activationBitsRead: input.reduce(1, *) * inputPrecision.bits)
+        let costs = Costs(
+            parameterCount: weightCount + biasCount,
+            nonzeroCount: try weightNonzero + (biasCount > 0 ? nonzeroCount("\(layer.name).bias", biasCount) : 0),
+            packedBytes: packedBytes, float32Bytes: 4 * (weightCount + biasCount), operations: operations,
+            bitOperations: bitOperations(outputs: outputs, fanIn: fanIn, prunedFraction: prunedFraction,
+                                         activationBits: inputPrecision.bits, weightBits: weight.bits),
+            energy: energy.estimate(operations, weight: weight, input: inputPrecision, prunedFraction: prunedFraction,
+                                    packedBytes: packedBytes))
+        return LayerReport(name: layer.name, kind: layer.kind, depth: depth, inputShape: input, outputShape: output,
+                           weightPrecision: weight, inputPrecision: inputPrecision, prunedFraction: prunedFraction,
+                           costs: costs)
     }
 
     /// Parameters of `name` that are not exactly zero; `expected` is what the spec says it holds.

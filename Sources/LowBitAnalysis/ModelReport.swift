@@ -76,48 +76,12 @@ public struct ModelReport: Sendable, Equatable {
         }
     }
 
-    /// Sums over every row.
-    public var total: ReportTotals {
-        ReportTotals(layers: layers, latencyMicroseconds: latencyMicroseconds)
-    }
-}
-
-/// A model's sums over its layer rows (a residual row holds only its own sum, so nothing is
-/// counted twice).
-///
-/// ```swift
-/// let total = report.total
-/// print(total.parameterCount, total.packedBytes, total.energy.totalPicojoules)
-/// ```
-public struct ReportTotals: Sendable, Equatable {
-    public var parameterCount: Int
-    public var nonzeroCount: Int
-    public var packedBytes: Int
-    public var float32Bytes: Int
-    public var operations: OperationCounts
-    public var bitOperations: Double
-    public var energy: EnergyEstimate
-    public var latencyMicroseconds: Double?
-
-    public init(layers: [LayerReport], latencyMicroseconds: Double?) {
-        parameterCount = layers.reduce(0) { $0 + $1.parameterCount }
-        nonzeroCount = layers.reduce(0) { $0 + $1.nonzeroCount }
-        packedBytes = layers.reduce(0) { $0 + $1.packedBytes }
-        float32Bytes = layers.reduce(0) { $0 + $1.float32Bytes }
-        operations = layers.reduce(OperationCounts()) { sum, layer in
-            OperationCounts(multiplyAccumulates: sum.multiplyAccumulates + layer.operations.multiplyAccumulates,
-                            otherAdditions: sum.otherAdditions + layer.operations.otherAdditions,
-                            otherMultiplications: sum.otherMultiplications + layer.operations.otherMultiplications,
-                            activationBitsRead: sum.activationBitsRead + layer.operations.activationBitsRead)
-        }
-        bitOperations = layers.reduce(0) { $0 + $1.bitOperations }
-        energy = layers.reduce(EnergyEstimate.zero) { $0 + $1.energy }
-        self.latencyMicroseconds = latencyMicroseconds
-    }
-
-    /// float32 bytes / packed bytes; nil for a model that stores nothing.
-    public var compression: Double? {
-        packedBytes > 0 ? Double(float32Bytes) / Double(packedBytes) : nil
+    /// Sums over every row (a residual row holds only its own sum, so nothing is counted twice),
+    /// with the model's measured latency.
+    public var total: Costs {
+        var total = layers.map(\.costs).reduce(.zero, +)
+        total.latencyMicroseconds = latencyMicroseconds
+        return total
     }
 }
 

@@ -30,4 +30,11 @@ public struct OperationCounts: Sendable, Equatable {
 
     /// Additions plus multiplications outside the multiply-accumulates (reports' "other ops").
     public var otherOperations: Int { otherAdditions + otherMultiplications }
+
+    public static func + (a: OperationCounts, b: OperationCounts) -> OperationCounts {
+        OperationCounts(multiplyAccumulates: a.multiplyAccumulates + b.multiplyAccumulates,
+                        otherAdditions: a.otherAdditions + b.otherAdditions,
+                        otherMultiplications: a.otherMultiplications + b.otherMultiplications,
+                        activationBitsRead: a.activationBitsRead + b.activationBitsRead)
+    }
 }

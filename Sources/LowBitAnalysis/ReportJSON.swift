@@ -93,42 +93,34 @@ private struct LayerJSON: Encodable {
         try container.encode(layer.weightPrecision?.label, forKey: .weightPrecision)
         try container.encode(layer.inputPrecision.label, forKey: .activationPrecision)
         try container.encode(layer.prunedFraction, forKey: .prunedFraction)
-        try encodeCosts(into: &container, params: layer.parameterCount, nonzero: layer.nonzeroCount,
-                        bytes: layer.packedBytes, float32Bytes: layer.float32Bytes, compression: layer.compression,
-                        operations: layer.operations, bops: layer.bitOperations, energy: layer.energy,
-                        latency: layer.latencyMicroseconds)
+        try encodeCosts(layer.costs, into: &container)
     }
 }
 
 private struct TotalJSON: Encodable {
-    let total: ReportTotals
+    let total: Costs
 
-    init(_ total: ReportTotals) { self.total = total }
+    init(_ total: Costs) { self.total = total }
 
     func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CostKey.self)
-        try encodeCosts(into: &container, params: total.parameterCount, nonzero: total.nonzeroCount,
-                        bytes: total.packedBytes, float32Bytes: total.float32Bytes, compression: total.compression,
-                        operations: total.operations, bops: total.bitOperations, energy: total.energy,
-                        latency: total.latencyMicroseconds)
+        try encodeCosts(total, into: &container)
     }
 }
 
-private func encodeCosts(into container: inout KeyedEncodingContainer<CostKey>, params: Int, nonzero: Int, bytes: Int,
-                         float32Bytes: Int, compression: Double?, operations: OperationCounts, bops: Double,
-                         energy: EnergyEstimate, latency: Double?) throws {
-    try container.encode(params, forKey: .params)
-    try container.encode(nonzero, forKey: .nonzero)
-    try container.encode(bytes, forKey: .bytes)
-    try container.encode(float32Bytes, forKey: .float32Bytes)
-    try container.encode(compression, forKey: .compression)
-    try container.encode(operations.multiplyAccumulates, forKey: .macs)
-    try container.encode(operations.otherOperations, forKey: .otherOps)
-    try container.encode(bops, forKey: .bops)
-    try container.encode(energy.totalPicojoules, forKey: .energyPicojoules)
-    try container.encode(energy.computePicojoules, forKey: .computePicojoules)
-    try container.encode(energy.memoryPicojoules, forKey: .memoryPicojoules)
-    try container.encode(latency, forKey: .latency)
+private func encodeCosts(_ costs: Costs, into container: inout KeyedEncodingContainer<CostKey>) throws {
+    try container.encode(costs.parameterCount, forKey: .params)
+    try container.encode(costs.nonzeroCount, forKey: .nonzero)
+    try container.encode(costs.packedBytes, forKey: .bytes)
+    try container.encode(costs.float32Bytes, forKey: .float32Bytes)
+    try container.encode(costs.compression, forKey: .compression)
+    try container.encode(costs.operations.multiplyAccumulates, forKey: .macs)
+    try container.encode(costs.operations.otherOperations, forKey: .otherOps)
+    try container.encode(costs.bitOperations, forKey: .bops)
+    try container.encode(costs.energy.totalPicojoules, forKey: .energyPicojoules)
+    try container.encode(costs.energy.computePicojoules, forKey: .computePicojoules)
+    try container.encode(costs.energy.memoryPicojoules, forKey: .memoryPicojoules)
+    try container.encode(costs.latencyMicroseconds, forKey: .latency)
 }
 
 private struct DynamicKey: CodingKey {

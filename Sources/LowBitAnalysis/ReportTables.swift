@@ -98,23 +98,19 @@ public enum ReportTables {
             ("params", .right), ("nonzero", .right), ("bytes", .right), ("compression", .right), ("MACs", .right),
             ("other ops", .right), ("BOPs", .right), ("energy (estimate)", .right),
         ])
-        for layer in report.layers {
-            table.append([
-                String(repeating: "  ", count: layer.depth) + layer.name, layer.kind.rawValue, shape(layer.outputShape),
-                layer.weightPrecision?.label ?? "-", layer.inputPrecision.label,
-                ReportFormat.count(layer.parameterCount), ReportFormat.count(layer.nonzeroCount),
-                ReportFormat.bytes(layer.packedBytes), layer.compression.map(ReportFormat.ratio) ?? "-",
-                ReportFormat.count(layer.operations.multiplyAccumulates), ReportFormat.count(layer.operations.otherOperations),
-                ReportFormat.count(layer.bitOperations), ReportFormat.energy(picojoules: layer.energy.totalPicojoules),
-            ])
+        // The cost columns of a row or of the total.
+        func cells(_ costs: Costs) -> [String] {
+            [ReportFormat.count(costs.parameterCount), ReportFormat.count(costs.nonzeroCount),
+             ReportFormat.bytes(costs.packedBytes), costs.compression.map(ReportFormat.ratio) ?? "-",
+             ReportFormat.count(costs.operations.multiplyAccumulates), ReportFormat.count(costs.operations.otherOperations),
+             ReportFormat.count(costs.bitOperations), ReportFormat.energy(picojoules: costs.energy.totalPicojoules)]
         }
-        let total = report.total
-        table.append([
-            "total", "", "", "", "", ReportFormat.count(total.parameterCount), ReportFormat.count(total.nonzeroCount),
-            ReportFormat.bytes(total.packedBytes), total.compression.map(ReportFormat.ratio) ?? "-",
-            ReportFormat.count(total.operations.multiplyAccumulates), ReportFormat.count(total.operations.otherOperations),
-            ReportFormat.count(total.bitOperations), ReportFormat.energy(picojoules: total.energy.totalPicojoules),
-        ])
+        for layer in report.layers {
+            table.append([String(repeating: "  ", count: layer.depth) + layer.name, layer.kind.rawValue,
+                          shape(layer.outputShape), layer.weightPrecision?.label ?? "-", layer.inputPrecision.label]
+                         + cells(layer.costs))
+        }
+        table.append(["total", "", "", "", ""] + cells(report.total))
         return table
     }
 
