@@ -53,44 +53,19 @@ enum ExampleModels {
     ]
 
     static func archive(_ variant: Variant) throws -> LowBitArchive {
-        var metadata: [String: JSONValue] = [
-            "dataset": "mnist",
-            "metrics": ["accuracy": .number(variant.accuracy), "loss": 0.1, "samples": 10000],
-            "note": "hand-made example for docs/REPORTS.md; the accuracy is made up",
-        ]
-        if let policy = variant.policy { metadata["policy"] = try JSONValue(encoding: policy) }
-        var archive = LowBitArchive(spec: spec, metadata: metadata)
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> Float {
-            // xorshift64: reproducible without a dependency on LowBitTensor's generators.
+        let metadata: JSONValue = "hand-made example for docs/REPORTS.md; the accuracy is made up"
+        return try TestModels.archive(spec, policy: variant.policy, metadata: ["dataset": "mnist", "note": metadata],
+                                      accuracy: variant.accuracy) { name, _ in
+            // xorshift64: reproducible uniform values in [-0.5, 0.5) without LowBitTensor's generators.
             state ^= state << 13
             state ^= state >> 7
             state ^= state << 17
-            return Float(state >> 40) / Float(1 << 24) - 0.5
+            let value = Float(state >> 40) / Float(1 << 24) - 0.5
+            // Pruning zeroes the weights of smallest magnitude; BatchNorm scales stay near 1.
+            if name.hasSuffix(".weight") { return abs(value) < Float(variant.prunedFraction) / 2 ? 0 : value }
+            return name.hasSuffix(".bias") || name.hasSuffix(".beta") || name.hasSuffix(".runningMean") ? value : 1 + value
         }
-        for layer in spec.flattenedLayers {
-            switch layer.kind {
-            case .conv2d:
-                let (o, k, i) = (layer.outChannels!, layer.kernelSize!, layer.inChannels!)
-                let values = (0..<(o * k * k * i)).map { _ in next() }
-                let pruned = values.map { abs($0) < Float(variant.prunedFraction) / 2 ? 0 : $0 }
-                try archive.add(StoredTensor(name: "\(layer.name).weight", tensor: Tensor(shape: [o, k, k, i], data: pruned)))
-            case .dense:
-                let (o, i) = (layer.outFeatures!, layer.inFeatures!)
-                let values = (0..<(o * i)).map { _ in next() }
-                let pruned = values.map { abs($0) < Float(variant.prunedFraction) / 2 ? 0 : $0 }
-                try archive.add(StoredTensor(name: "\(layer.name).weight", tensor: Tensor(shape: [o, i], data: pruned)))
-                try archive.add(StoredTensor(name: "\(layer.name).bias", tensor: Tensor(shape: [o], data: (0..<o).map { _ in next() })))
-            case .batchNorm:
-                let c = layer.channels!
-                for name in ["gamma", "beta", "runningMean", "runningVariance"] {
-                    try archive.add(StoredTensor(name: "\(layer.name).\(name)", tensor: Tensor(shape: [c], data: (0..<c).map { _ in 1 + next() })))
-                }
-            default:
-                break
-            }
-        }
-        return archive
     }
 
     static func reports() throws -> [ModelReport] {

@@ -58,13 +58,21 @@ enum TestModels {
     /// values of the tensor `name`; `policy` and `accuracy` go to the metadata.
     static func archive(_ spec: ModelSpec, policy: PrecisionPolicy? = nil, zeros: [String: Int] = [:],
                         accuracy: Double? = nil) throws -> LowBitArchive {
-        var metadata: [String: JSONValue] = ["dataset": "test-set"]
+        try archive(spec, policy: policy, metadata: ["dataset": "test-set"], accuracy: accuracy) { name, index in
+            index < zeros[name, default: 0] ? 0 : Float(index + 1) * 0.125
+        }
+    }
+
+    /// An archive of `spec` holding every tensor LowBitNN saves for it, `value(name, index)` at
+    /// each position, with `policy` and `accuracy` added to `metadata`.
+    static func archive(_ spec: ModelSpec, policy: PrecisionPolicy?, metadata: [String: JSONValue], accuracy: Double?,
+                        value: (String, Int) -> Float) throws -> LowBitArchive {
+        var metadata = metadata
         if let policy { metadata["policy"] = try JSONValue(encoding: policy) }
         if let accuracy { metadata["metrics"] = ["accuracy": .number(accuracy), "loss": 0.5, "samples": 100] }
         var archive = LowBitArchive(spec: spec, metadata: metadata)
         for (name, shape) in tensorShapes(spec.flattenedLayers) {
-            let count = shape.reduce(1, *)
-            let values = (0..<count).map { $0 < zeros[name, default: 0] ? Float(0) : Float($0 + 1) * 0.125 }
+            let values = (0..<shape.reduce(1, *)).map { value(name, $0) }
             try archive.add(StoredTensor(name: name, tensor: Tensor(shape: shape, data: values)))
         }
         return archive
