@@ -66,8 +66,8 @@ private struct ModelJSON: Encodable {
     }
 }
 
-/// The cost keys rows and totals share.
-private enum CostKey: String, CodingKey {
+/// The keys of a layer row; a total uses the cost keys alone.
+private enum RowKey: String, CodingKey {
     case params, nonzero, bytes, float32Bytes = "float32_bytes", compression, macs, otherOps = "other_ops", bops
     case energyPicojoules = "energy_pj", computePicojoules = "energy_compute_pj", memoryPicojoules = "energy_memory_pj"
     case latency = "latency_us"
@@ -82,7 +82,7 @@ private struct LayerJSON: Encodable {
     init(_ layer: LayerReport) { self.layer = layer }
 
     func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CostKey.self)
+        var container = encoder.container(keyedBy: RowKey.self)
         try container.encode(layer.name, forKey: .name)
         try container.encode(layer.kind.rawValue, forKey: .kind)
         try container.encode(layer.depth, forKey: .depth)
@@ -103,12 +103,12 @@ private struct TotalJSON: Encodable {
     init(_ total: Costs) { self.total = total }
 
     func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CostKey.self)
+        var container = encoder.container(keyedBy: RowKey.self)
         try encodeCosts(total, into: &container)
     }
 }
 
-private func encodeCosts(_ costs: Costs, into container: inout KeyedEncodingContainer<CostKey>) throws {
+private func encodeCosts(_ costs: Costs, into container: inout KeyedEncodingContainer<RowKey>) throws {
     try container.encode(costs.parameterCount, forKey: .params)
     try container.encode(costs.nonzeroCount, forKey: .nonzero)
     try container.encode(costs.packedBytes, forKey: .bytes)
