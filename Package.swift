@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LowBitData", targets: ["LowBitData"]),
         .library(name: "LowBitNN", targets: ["LowBitNN"]),
         .library(name: "LowBitQuant", targets: ["LowBitQuant"]),
+        .library(name: "LowBitAnalysis", targets: ["LowBitAnalysis"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -43,10 +44,11 @@ let package = Package(
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
         .target(name: "LowBitQuant", dependencies: ["LowBitTensor", "LowBitIO", "LowBitNN", "CLowBitKernels"]),
+        .target(name: "LowBitAnalysis", dependencies: ["LowBitTensor", "LowBitIO"]),
         .executableTarget(
             name: "lowbit",
             dependencies: blasDependency + [
-                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant",
+                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant", "LowBitAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,6 +60,7 @@ let package = Package(
         // Runs the built `lowbit` executable as a user would; depends on it so it is built first.
         .testTarget(name: "LowBitCLITests", dependencies: ["lowbit", "LowBitIO", "LowBitTensor"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
+        .testTarget(name: "LowBitAnalysisTests", dependencies: ["LowBitAnalysis", "LowBitIO"], resources: [.copy("Golden")]),
     ],
     swiftLanguageModes: [.v6]
 )
