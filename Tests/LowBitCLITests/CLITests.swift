@@ -18,7 +18,8 @@ struct CLITests {
         return path
     }
 
-    @Test(arguments: [[], ["train"], ["eval"], ["info"], ["demo"], ["bench"], ["bench", "train"]])
+    @Test(arguments: [[], ["train"], ["eval"], ["info"], ["demo"], ["quantize"], ["quantize-tensors"], ["significance"],
+                      ["report"], ["bench"], ["bench", "train"], ["bench", "gemm"]])
     func everyCommandHasHelp(_ command: [String]) throws {
         let result = try CLI.run(command + ["--help"])
         #expect(result.status == 0)
@@ -51,6 +52,40 @@ struct CLITests {
         // 3*32+32 + 32*16+16 + 16*3+3
         #expect(description["parameters"] as? Int == 128 + 528 + 51)
         #expect((description["layers"] as? [Any])?.count == 5)
+    }
+
+    /// quantize, report and significance on a small model: the JSON names scripts rely on.
+    @Test func quantizeReportAndSignificanceOnCSV() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = try writeCSV(directory)
+        let model = directory.appendingPathComponent("toy.lowbit").path
+        let int8 = directory.appendingPathComponent("toy-int8.lowbit").path
+        let train = try CLI.run(["train", "--hidden", "32,32", "--dataset", "csv:\(csv)", "--epochs", "15", "--batch-size", "16",
+                                 "--lr", "0.1", "--seed", "3", "-o", model, "--no-progress"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let quantize = try CLI.run(["quantize", model, "--policy", "int8", "--calib", "64", "-o", int8, "--json", "--no-progress"])
+        #expect(quantize.status == 0, "\(quantize.stderr)")
+        let q = try CLI.json(quantize.stdout)
+        let floatAccuracy = try #require(q["float_accuracy"] as? Double)
+        let accuracy = try #require(q["accuracy"] as? Double)
+        #expect(abs(floatAccuracy - accuracy) < 0.05)
+
+        let report = try CLI.run(["report", int8, "--dataset", "csv:\(csv)", "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let r = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+        let layers = try #require(r?["layers"] as? [[String: Any]])
+        for key in ["name", "kind", "weight_bits", "act_bits", "params", "nonzero", "bytes", "macs", "bops", "energy_pj", "latency_us"] {
+            #expect(layers.allSatisfy { $0.keys.contains(key) }, "missing \(key)")
+        }
+        #expect(layers.first { $0["name"] as? String == "fc2" }?["weight_bits"] as? Int == 8)
+        #expect(abs((r?["accuracy"] as? Double ?? -1) - accuracy) < 1e-9)
+
+        let significance = try CLI.run(["significance", model, "--calib", "100", "--json", "--no-progress"])
+        #expect(significance.status == 0, "\(significance.stderr)")
+        let s = try CLI.json(significance.stdout)
+        #expect((s["layers"] as? [Any])?.count == 3)
+        #expect((s["bytes"] as? Int ?? .max) <= (s["budget_bytes"] as? Int ?? 0))
     }
 
     @Test func demoQuickFinishesWithATable() throws {
