@@ -12,6 +12,7 @@ import LowBitTensor
 /// | `hybrid-fp-first-last` | binary except first and last layer | binary for binary layers; first and last fully float |
 /// | `hybrid-fp-shortcuts` | binary 3x3 convolutions in residual bodies; projection shortcuts, first, last float | binary for binary layers |
 /// | `ternary-fgq` | FGQ ternary, groups of `groupSize`; first and last layer int8 | `activationBits` (default 8) |
+/// | `ternary-twn` | TWN ternary (one threshold and scale per tensor); first and last layer int8 | `activationBits` (default 8) |
 /// | `int8` | 8-bit symmetric per channel | 8-bit (default) |
 /// | `int4` | 4-bit symmetric per channel | 4-bit (default) |
 ///
@@ -26,7 +27,7 @@ import LowBitTensor
 /// ```
 public enum PolicyPresets {
     public static let names = ["float", "binary", "binary-all", "hybrid-fp-first-last", "hybrid-fp-shortcuts",
-                               "ternary-fgq", "int8", "int4"]
+                               "ternary-fgq", "ternary-twn", "int8", "int4"]
 
     public struct Options: Sendable {
         public var groupSize: Int
@@ -89,15 +90,16 @@ public enum PolicyPresets {
                 throw LowBitError.invalidArgument("hybrid-fp-shortcuts needs a model with residual blocks (e.g. resnet20); \(spec.name) has none")
             }
             rules = bodyConvolutions.map { PrecisionRule(pattern: $0, weight: binaryWeight, input: binaryInput) }
-        case "ternary-fgq":
-            let fgq = QuantizerSpec(scheme: "fgq", granularity: "group", groupSize: options.groupSize, delta: options.delta)
+        case "ternary-fgq", "ternary-twn":
+            let ternary = name == "ternary-twn" ? QuantizerSpec(scheme: "twn")
+                : QuantizerSpec(scheme: "fgq", granularity: "group", groupSize: options.groupSize, delta: options.delta)
             let bits = options.activationBits ?? 8
             rules = [
                 PrecisionRule(pattern: first, weight: uniformWeight(bits: 8),
                               input: activation(bits: bits, signed: true, calibration: options.calibration)),
                 PrecisionRule(pattern: last, weight: uniformWeight(bits: 8),
                               input: activation(bits: bits, signed: false, calibration: options.calibration)),
-                PrecisionRule(pattern: "*", weight: fgq, input: activation(bits: bits, signed: false, calibration: options.calibration)),
+                PrecisionRule(pattern: "*", weight: ternary, input: activation(bits: bits, signed: false, calibration: options.calibration)),
             ]
         case "int8":
             rules = kBit(8, defaultActivationBits: 8)
