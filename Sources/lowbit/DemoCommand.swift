@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LowBitAnalysis
 import LowBitData
 import LowBitIO
 import LowBitNN
@@ -18,6 +19,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "A short run (a slice of the data, one epoch) that finishes in seconds; used by tests.") var quick = false
     @Option(name: .customLong("output-dir"), help: "Where models are written.") var outputDirectory = "demo-out"
     @Option(help: "Data set spec (default: the MNIST copy in the repo).") var dataset = "mnist"
+    @Option(help: "Where the HTML report is written.") var html = "demo-report.html"
     @Flag(help: "Print the table as JSON on stdout.") var json = false
     @OptionGroup var common: CommonOptions
 
@@ -49,22 +51,27 @@ struct DemoCommand: ParsableCommand {
         }
         let binaryArchitecture = try Models.mlp(inputShape: trainSet.sampleShape, hidden: [512, 512, 512], classCount: trainSet.classCount,
                                                 batchNorm: true, activation: .hardTanh)
-        let binaryPolicy = try PolicyPresets.make("hybrid-fp-first-last", for: binaryArchitecture)
-        let binary = try context.train(name: "binary", architecture: binaryArchitecture, policy: binaryPolicy, optimizer: "adam",
-                                       learningRate: 0.003)
-        rows.append(try context.row("binary MLP, float first/last (QAT)", binary))
+        for (preset, label) in [("binary-all", "binary MLP 784-3x512-10 (QAT)"),
+                                ("hybrid-fp-first-last", "hybrid: float first/last layer (QAT)")] {
+            let policy = try PolicyPresets.make(preset, for: binaryArchitecture)
+            let model = try context.train(name: preset, architecture: binaryArchitecture, policy: policy, optimizer: "adam",
+                                          learningRate: 0.003)
+            rows.append(try context.row(label, model))
+        }
 
+        let reports = try rows.map { try ModelReport(analyzing: LowBitArchive.read(from: $0.file), source: $0.file) }
+        try FileAccess.writeAtomically(Array(HTMLReport.render(reports).utf8), to: html)
+        let table = zip(rows, reports).map { row, report in
+            DemoRow(variant: row.variant, accuracy: row.accuracy, parameters: row.parameters, bytes: report.total.packedBytes,
+                    compression: report.total.compression ?? 1, bitOperations: report.total.bitOperations,
+                    energyPicojoules: report.total.energy.totalPicojoules, file: row.file)
+        }
         if json {
-            try printJSON(rows)
-            return
+            try printJSON(table)
+        } else {
+            print(DemoRow.table(table))
         }
-        print("variant".padding(toLength: 38, withPad: " ", startingAt: 0) + "accuracy   file bytes   parameters   file")
-        for row in rows {
-            print(row.variant.padding(toLength: 38, withPad: " ", startingAt: 0)
-                  + String(format: "%.4f", row.accuracy).padding(toLength: 11, withPad: " ", startingAt: 0)
-                  + String(row.bytes).padding(toLength: 13, withPad: " ", startingAt: 0)
-                  + String(row.parameters).padding(toLength: 13, withPad: " ", startingAt: 0) + row.file)
-        }
+        progress.finish("wrote the HTML report to \(html); models are in \(outputDirectory)/ (energy is an estimate)")
     }
 }
 
@@ -135,16 +142,40 @@ struct DemoContext {
     }
 
     func row(_ variant: String, _ saved: Saved) throws -> DemoRow {
-        let bytes = (try FileManager.default.attributesOfItem(atPath: saved.path)[.size] as? Int) ?? 0
-        return DemoRow(variant: variant, accuracy: saved.accuracy, bytes: bytes, parameters: saved.model.parameterCount,
-                       file: saved.path)
+        DemoRow(variant: variant, accuracy: saved.accuracy, parameters: saved.model.parameterCount, file: saved.path)
     }
 }
 
+/// One line of the demo's comparison table; the costs come from `lowbit report`'s analysis.
 struct DemoRow: Codable {
     var variant: String
     var accuracy: Double
-    var bytes: Int
     var parameters: Int
+    var bytes = 0
+    var compression = 1.0
+    var bitOperations = 0.0
+    var energyPicojoules = 0.0
     var file: String
+
+    enum CodingKeys: String, CodingKey {
+        case variant, accuracy, parameters, bytes, compression, file
+        case bitOperations = "bops"
+        case energyPicojoules = "energy_pj"
+    }
+
+    static func table(_ rows: [DemoRow]) -> String {
+        let header = ["variant", "accuracy", "params", "packed bytes", "vs float32", "BOPs", "energy (estimate)"]
+        let body = rows.map { row in
+            [row.variant, String(format: "%.2f%%", row.accuracy * 100), String(row.parameters), String(row.bytes),
+             String(format: "%.1fx", row.compression), String(format: "%.3g", row.bitOperations),
+             String(format: "%.1f uJ", row.energyPicojoules / 1e6)]
+        }
+        let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max() ?? 0 }
+        let line: ([String]) -> String = { cells in
+            cells.enumerated().map { column, cell in
+                column == 0 ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0) : cell.leftPadded(to: widths[column])
+            }.joined(separator: "  ")
+        }
+        return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + body.map(line)).joined(separator: "\n")
+    }
 }

@@ -91,10 +91,14 @@ struct CLITests {
     @Test func demoQuickFinishesWithATable() throws {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try CLI.run(["demo", "--quick", "--output-dir", directory.path, "--no-progress"])
+        let html = directory.appendingPathComponent("demo-report.html").path
+        let result = try CLI.run(["demo", "--quick", "--output-dir", directory.path, "--html", html, "--no-progress"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("float32 MLP"))
+        for variant in ["float32 MLP", "int8", "FGQ ternary", "binary MLP", "hybrid"] { #expect(result.stdout.contains(variant)) }
+        #expect(result.stderr.contains(html))
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("float.lowbit").path))
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("<svg") && !page.contains("https:"))
     }
 
     struct BadInput: Sendable, CustomTestStringConvertible {
