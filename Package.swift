@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LowBitData", targets: ["LowBitData"]),
         .library(name: "LowBitNN", targets: ["LowBitNN"]),
         .library(name: "LowBitQuant", targets: ["LowBitQuant"]),
+        .library(name: "LowBitRuntime", targets: ["LowBitRuntime"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -43,10 +44,12 @@ let package = Package(
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
         .target(name: "LowBitQuant", dependencies: ["LowBitTensor"]),
+        .target(name: "CLowBitRuntimeKernels"),
+        .target(name: "LowBitRuntime", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels", "CLowBitRuntimeKernels"]),
         .executableTarget(
             name: "lowbit",
             dependencies: [
-                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN",
+                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -56,6 +59,7 @@ let package = Package(
         .testTarget(name: "LowBitDataTests", dependencies: ["LowBitData"]),
         .testTarget(name: "LowBitNNTests", dependencies: ["LowBitNN", "LowBitIO"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
+        .testTarget(name: "LowBitRuntimeTests", dependencies: ["LowBitRuntime", "CLowBitRuntimeKernels", "LowBitTensor"]),
     ],
     swiftLanguageModes: [.v6]
 )
