@@ -60,14 +60,11 @@ public struct TernaryGEMM: Sendable {
         self.scales = scales
         plus = PackedBits(packing: values.map { $0 > 0 ? -1 : 1 }, rows: outputCount, columns: inputCount)
         minus = PackedBits(packing: values.map { $0 < 0 ? -1 : 1 }, rows: outputCount, columns: inputCount)
-        scaledValueSums = (0..<outputCount).map { j in
-            var sum = 0.0
-            for g in 0..<groups {
-                let valueSum = (g * groupSize..<min(inputCount, (g + 1) * groupSize)).reduce(0) { $0 + Int(values[j * inputCount + $1]) }
-                sum += Double(scales[j * groups + g]) * Double(valueSum)
-            }
-            return Float(sum)
+        var sums = [Double](repeating: 0, count: outputCount)
+        for j in 0..<outputCount {
+            for k in 0..<inputCount { sums[j] += Double(scales[j * groups + k / groupSize]) * Double(values[j * inputCount + k]) }
         }
+        scaledValueSums = sums.map(Float.init)
         var packedValues = [Int8](repeating: 0, count: lbr_tgemm_packed_weight_bytes(outputCount, inputCount))
         var packedScales = [Float](repeating: 0, count: lbr_tgemm_packed_scale_count(outputCount, inputCount, groupSize))
         lbr_tgemm_pack_weights(values, inputCount, scales, groups, outputCount, inputCount, groupSize, &packedValues, &packedScales)

@@ -32,7 +32,32 @@ extension SeededGenerator {
         (0..<count).map { _ in Int32(Int(range.lowerBound) + nextInt(below: Int(range.upperBound) - Int(range.lowerBound) + 1)) }
     }
 
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
+    /// Eight bytes per draw (plain loops: generic helpers are slow in debug builds).
+    mutating func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            var word: UInt64 = 0
+            for index in 0..<count {
+                if index % 8 == 0 { word = next() }
+                buffer[index] = UInt8(truncatingIfNeeded: word >> UInt64(8 * (index % 8)))
+            }
+        }
+        return out
+    }
+
+    /// Ternary values, 1/4 each of -1 and +1 and 1/2 zeros, 32 per draw.
+    mutating func ternaryValues(_ count: Int) -> [Int8] {
+        var out = [Int8](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            var word: UInt64 = 0
+            for index in 0..<count {
+                if index % 32 == 0 { word = next() }
+                let code = (word >> UInt64(2 * (index % 32))) & 3
+                buffer[index] = code == 0 ? -1 : code == 2 ? 1 : 0
+            }
+        }
+        return out
+    }
 }
 
 /// Row counts, column counts and depths that straddle the tile sizes (2 rows, 4 or 16 outputs,
