@@ -1,4 +1,4 @@
-// Sign-bit packing of float activations and weights.
+// Sign-bit packing of float activations and weights, and unpacking to 0/1 bytes.
 //
 // Layout: a row of `cols` values becomes `words_per_row` uint64 words; value c is bit (c % 64) of
 // word (c / 64), least significant bit first. The bit is 1 when x < 0, i.e. it encodes -1, and 0
@@ -24,8 +24,37 @@ void lbr_pack_signs_ref(const float *x, size_t rows, size_t cols, size_t ldx,
     }
 }
 
+void lbr_unpack_bits_u8_ref(const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
+                            uint8_t *out, size_t ldo) {
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < cols; c++) out[r * ldo + c] = (uint8_t)((bits[r * words_per_row + c / 64] >> (c % 64)) & 1);
+    }
+}
+
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
+/// 32 bits -> 32 bytes of 0/1: byte i of the broadcast word is routed to lanes 8i..8i+7 (vpshufb
+/// within each 128-bit half, which both hold the word), each lane keeps its own bit with a
+/// one-bit mask, and the compare turns "bit set" into 0xFF, masked down to 1.
+static void unpack_bits_u8_avx2(const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
+                                uint8_t *out, size_t ldo) {
+    const __m256i route = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                           2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL), one = _mm256_set1_epi8(1);
+    for (size_t r = 0; r < rows; r++) {
+        const uint64_t *row = bits + r * words_per_row;
+        uint8_t *dst = out + r * ldo;
+        size_t c = 0;
+        for (; c + 32 <= cols; c += 32) {
+            uint32_t half = (uint32_t)(row[c / 64] >> (c % 64));
+            __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)half), route);
+            __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+            _mm256_storeu_si256((__m256i *)(dst + c), _mm256_and_si256(set, one));
+        }
+        for (; c < cols; c++) dst[c] = (uint8_t)((row[c / 64] >> (c % 64)) & 1);
+    }
+}
+
 /// 64 floats -> one word: vcmpps(x < 0) turns each float into an all-ones or all-zero lane and
 /// vmovmskps collects the 8 lane signs; 8 such bytes make the word. The ordered-quiet compare is
 /// false for NaN, as the scalar x < 0 is.
@@ -66,4 +95,12 @@ void lbr_pack_signs(lbr_isa isa, const float *x, size_t rows, size_t cols, size_
             dst[w] = start < cols ? pack_word_scalar(row + start, lbr_min(64, cols - start)) : 0;
         }
     }
+}
+
+void lbr_unpack_bits_u8(lbr_isa isa, const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
+                        uint8_t *out, size_t ldo) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) { unpack_bits_u8_avx2(bits, rows, cols, words_per_row, out, ldo); return; }
+#endif
+    lbr_unpack_bits_u8_ref(bits, rows, cols, words_per_row, out, ldo);
 }

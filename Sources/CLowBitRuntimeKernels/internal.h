@@ -42,16 +42,6 @@ LBR_INLINE __m256i lbr_popcount_bytes(__m256i v) {
     return _mm256_add_epi8(_mm256_shuffle_epi8(table, lo), _mm256_shuffle_epi8(table, hi));
 }
 
-/// Per-nibble popcounts: the counts of the low nibbles and of the high nibbles of every byte, as
-/// two vectors of bytes (each at most 4). Ternary groups of 4 weights are nibbles.
-LBR_INLINE void lbr_popcount_nibbles(__m256i v, __m256i *low, __m256i *high) {
-    const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                           0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-    *low = _mm256_shuffle_epi8(table, _mm256_and_si256(v, low_nibbles));
-    *high = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles));
-}
-
 /// The low 32 bits of each 64-bit lane, as 4 int32 (lanes 0..3).
 LBR_INLINE __m128i lbr_low_dwords(__m256i v) {
     return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));

@@ -5,11 +5,11 @@ import LowBitTensor
 /// `t` in {-1, 0, +1}, one float scale per group of `groupSize` consecutive inputs (the last group
 /// may be short).
 ///
-/// Two activation kinds, each with its own weight layout built at construction:
-/// - 8-bit (`uint8`/`int8` with scale and zero point): exact int32 group sums by vpmaddubsw, one
-///   float multiply-add per group (`groupSize` a multiple of 4);
-/// - binary sign bits: bit-plane popcounts `popcount(plus & x) - popcount(minus & x)` per group
-///   (`groupSize` a power of two in 4...64 or a multiple of 64).
+/// Group sums are exact int32 (vpmaddubsw of activation bytes and t bytes) and each group costs
+/// one float multiply-add. Activations: `uint8`/`int8` with scale and zero point, or binary sign
+/// bits, which run through the same kernel as 0/1 bytes (`x = 1 - 2 * bit`), measured faster than
+/// bit-plane popcounts (docs/RUNTIME.md, "Ternary GEMM"). `groupSize` is a multiple of 4. Weights
+/// can come as values in {-1, 0, 1} or as the two bit-planes of the deployed format.
 ///
 /// ```swift
 /// let gemm = try TernaryGEMM(values: t, scales: alpha, outputCount: 64, inputCount: 256, groupSize: 4)
@@ -24,19 +24,10 @@ public struct TernaryGEMM: Sendable {
     public let scales: [Float]
     /// Per output, sum_g alpha[j][g] * (sum of t over group g), in double precision rounded once.
     public let scaledValueSums: [Float]
-    /// The +1 positions, one row per output.
-    public let plus: PackedBits
-    /// The -1 positions.
-    public let minus: PackedBits
     private let packedValues: [Int8]
     private let packedScales: [Float]
 
     public var groupCount: Int { (inputCount + groupSize - 1) / groupSize }
-
-    /// Whether ``multiply(signs:path:)`` accepts this group size.
-    public var supportsBinaryActivations: Bool {
-        groupSize % 64 == 0 || (groupSize <= 64 && groupSize.nonzeroBitCount == 1)
-    }
 
     /// `values` row-major `[outputCount][inputCount]` in {-1, 0, 1}; `scales` `[outputCount][groupCount]`.
     public init(values: [Int8], scales: [Float], outputCount: Int, inputCount: Int, groupSize: Int) throws {
@@ -58,8 +49,6 @@ public struct TernaryGEMM: Sendable {
         self.inputCount = inputCount
         self.groupSize = groupSize
         self.scales = scales
-        plus = PackedBits(packing: values.map { $0 > 0 ? -1 : 1 }, rows: outputCount, columns: inputCount)
-        minus = PackedBits(packing: values.map { $0 < 0 ? -1 : 1 }, rows: outputCount, columns: inputCount)
         var sums = [Double](repeating: 0, count: outputCount)
         for j in 0..<outputCount {
             for k in 0..<inputCount { sums[j] += Double(scales[j * groups + k / groupSize]) * Double(values[j * inputCount + k]) }
@@ -70,6 +59,25 @@ public struct TernaryGEMM: Sendable {
         lbr_tgemm_pack_weights(values, inputCount, scales, groups, outputCount, inputCount, groupSize, &packedValues, &packedScales)
         self.packedValues = packedValues
         self.packedScales = packedScales
+    }
+
+    /// From the deployed bit-planes: `plus` has bit 1 where t = +1, `minus` where t = -1 (rows are
+    /// outputs, columns inputs; the planes must not overlap).
+    public init(plus: PackedBits, minus: PackedBits, scales: [Float], groupSize: Int) throws {
+        guard plus.rows == minus.rows, plus.columns == minus.columns else {
+            throw LowBitError.shapeMismatch("bit-planes of \(plus.rows) x \(plus.columns) and \(minus.rows) x \(minus.columns)")
+        }
+        var values = [Int8](repeating: 0, count: plus.rows * plus.columns)
+        for j in 0..<plus.rows {
+            for k in 0..<plus.columns {
+                let (positive, negative) = (plus.bit(row: j, column: k), minus.bit(row: j, column: k))
+                guard !(positive && negative) else {
+                    throw LowBitError.invalidArgument("weight (\(j), \(k)) is set in both the plus and the minus plane")
+                }
+                values[j * plus.columns + k] = positive ? 1 : negative ? -1 : 0
+            }
+        }
+        try self.init(values: values, scales: scales, outputCount: plus.rows, inputCount: plus.columns, groupSize: groupSize)
     }
 
     /// uint8 activations `[rows][inputCount]` meaning `inputScale * (x - inputZeroPoint)`; returns
@@ -88,24 +96,16 @@ public struct TernaryGEMM: Sendable {
     }
 
     /// Binary activations (`input.columns == inputCount`): `y[m][j] = sum_g alpha[j][g] * sum_{k in g} t[j][k] * x[m][k]`
-    /// with `x = ±1`.
+    /// with `x = ±1`, computed as `scaledValueSums[j] - 2 * sum_g alpha * sum t * bit` on the 0/1 bytes.
     public func multiply(signs input: PackedBits, path: KernelPath = .best) throws -> [Float] {
-        guard supportsBinaryActivations else {
-            throw LowBitError.unsupported("binary activations with ternary group size \(groupSize): use a power of two up to 64 or a multiple of 64")
-        }
-        guard input.columns == inputCount, input.wordsPerRow == plus.wordsPerRow else {
+        guard input.columns == inputCount else {
             throw LowBitError.shapeMismatch("input rows of \(input.columns) bits; the weights take \(inputCount)")
         }
-        var out = [Float](repeating: 0, count: input.rows * outputCount)
-        let (n, k, group, groups, words) = (outputCount, inputCount, groupSize, groupCount, plus.wordsPerRow)
-        out.withUnsafeMutableBufferPointer { o in
-            let o = o.baseAddress!
-            Parallel.forChunks(input.rows, work: input.rows * n * k / 16) { range in
-                lbr_tgemm_bits(path.isa, input.words, words, range.lowerBound, range.upperBound, plus.words, minus.words, words,
-                               scales, groups, n, k, group, scaledValueSums, o, n)
-            }
-        }
-        return out
+        var bytes = [UInt8](repeating: 0, count: input.rows * inputCount)
+        if bytes.isEmpty { return [] }
+        lbr_unpack_bits_u8(path.isa, input.words, input.rows, inputCount, input.wordsPerRow, &bytes, inputCount)
+        return run(bytes, rows: input.rows, inputScale: -2, correction: [Float](repeating: 0, count: outputCount),
+                       bias: scaledValueSums, path: path)
     }
 
     private func multiplyBytes(_ input: [UInt8], rows: Int, offset: Double, inputScale: Float, bias: [Float]?,
@@ -116,9 +116,15 @@ public struct TernaryGEMM: Sendable {
         guard bias == nil || bias!.count == outputCount else {
             throw LowBitError.shapeMismatch("\(bias!.count) biases for \(outputCount) outputs")
         }
-        let correction = scaledValueSums.map { Float(offset * Double($0)) }
-        let bias = bias ?? [Float](repeating: 0, count: outputCount)
+        return run(input, rows: rows, inputScale: inputScale, correction: scaledValueSums.map { Float(offset * Double($0)) },
+                       bias: bias ?? [Float](repeating: 0, count: outputCount), path: path)
+    }
+
+    /// The kernel over unsigned bytes, rows split across threads.
+    private func run(_ input: [UInt8], rows: Int, inputScale: Float, correction: [Float], bias: [Float],
+                     path: KernelPath) -> [Float] {
         var out = [Float](repeating: 0, count: rows * outputCount)
+        if out.isEmpty { return out }
         let (n, k, group) = (outputCount, inputCount, groupSize)
         out.withUnsafeMutableBufferPointer { o in
             let o = o.baseAddress!

@@ -28,6 +28,12 @@ void lbr_pack_signs(lbr_isa isa, const float *x, size_t rows, size_t cols, size_
                     uint64_t *out, size_t words_per_row);
 void lbr_pack_signs_ref(const float *x, size_t rows, size_t cols, size_t ldx,
                         uint64_t *out, size_t words_per_row);
+/// The inverse as bytes: out[r][c] = bit c of row r (1 for -1, 0 for +1), `cols` bytes per row
+/// (stride ldo) from rows of `words_per_row` words.
+void lbr_unpack_bits_u8(lbr_isa isa, const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
+                        uint8_t *out, size_t ldo);
+void lbr_unpack_bits_u8_ref(const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
+                            uint8_t *out, size_t ldo);
 
 // ---- Binary GEMM (binary_gemm.c) -------------------------------------------------------------
 /// Words of the interleaved weight layout for `n` rows of `words` words: n rounded up to 4.
@@ -88,27 +94,17 @@ size_t lbr_tgemm_packed_scale_count(size_t n, size_t k, size_t group);
 /// `group` must be a multiple of 4.
 void lbr_tgemm_pack_weights(const int8_t *t, size_t ldt, const float *alpha, size_t lda,
                             size_t n, size_t k, size_t group, int8_t *packed_t, float *packed_alpha);
-/// 8-bit activations: out[m][j] = input_scale * (sum_g alpha[j][g] * sum_{k in g} t[j][k] * a[m][k]
-/// - correction[j]) + bias[j], with a as unsigned bytes (stride lda; int8 inputs are passed
-/// XOR 0x80 and their offset folded into `correction`, see TernaryGEMM.swift). Group sums are exact
-/// int32; the scaled sum is float, so paths agree within float rounding, not bit for bit.
+/// out[m][j] = input_scale * (sum_g alpha[j][g] * sum_{k in g} t[j][k] * a[m][k] - correction[j])
+/// + bias[j], with `a` unsigned bytes (stride lda). int8 inputs are passed XOR 0x80 with their
+/// offset folded into `correction`, sign bits as 0/1 bytes with input_scale -2 (TernaryGEMM.swift).
+/// Group sums are exact int32; the scaled sum is float (FMA on the AVX2 path), so the paths agree
+/// within float rounding, not bit for bit.
 void lbr_tgemm_u8(lbr_isa isa, const uint8_t *a, size_t lda, size_t row_begin, size_t row_end,
                   const int8_t *packed_t, const float *packed_alpha, size_t n, size_t k, size_t group,
                   float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
 void lbr_tgemm_u8_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *t, size_t ldt,
                       const float *alpha, size_t ld_alpha, size_t n, size_t k, size_t group,
                       float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
-/// Binary activations (sign bits, x = 1 means -1; k logical bits per row) against ternary
-/// bit-planes plus[n][ceil(k / 64)] and minus (stride ldw, disjoint, zero past k), group a power of
-/// two in 4...64 or a multiple of 64:
-/// out[m][j] = baseline[j] - 2 * sum_g alpha[j][g] * (popcount(plus_g & x_g) - popcount(minus_g & x_g))
-/// where baseline[j] = sum_g alpha[j][g] * (sum of t over group g). alpha has stride ld_alpha.
-void lbr_tgemm_bits(lbr_isa isa, const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
-                    const uint64_t *plus, const uint64_t *minus, size_t ldw, const float *alpha, size_t ld_alpha,
-                    size_t n, size_t k, size_t group, const float *baseline, float *out, size_t ldo);
-void lbr_tgemm_bits_ref(const uint64_t *a, size_t lda, size_t m, const uint64_t *plus, const uint64_t *minus,
-                        size_t ldw, const float *alpha, size_t ld_alpha, size_t n, size_t k, size_t group,
-                        float *out, size_t ldo);
 
 // ---- Int8 GEMM (int8_gemm.c) -----------------------------------------------------------------
 /// int16 elements of the packed weight layout: n rounded up to 16 times k rounded up to 2.
