@@ -9,9 +9,9 @@
 // Weight layout. Groups of 4 output rows are interleaved by word: packed[(g * words + k) * 4 + r]
 // holds word k of row 4g + r. One 256-bit load then gives word k of 4 outputs, and the activation
 // word is broadcast to all four lanes, so each 64-bit lane accumulates one output and no horizontal
-// reduction is needed at the end. Measured here (docs/BENCHMARKS.md) this beat tiles that vectorize
-// along K by 5% at K = 4096 and by 40% at K = 576, where K-vectorized tiles pay for their tails and
-// their horizontal sums.
+// reduction is needed at the end. Measured here (docs/RUNTIME.md) this beat tiles that vectorize
+// along K by about 5% at K = 4096 and by 45% at K = 576, where K-vectorized tiles pay for their
+// tails and their horizontal sums.
 //
 // Popcount. Two AVX2 tiles share the layout:
 // - nibble lookup (lbr_popcount_bytes), 2 rows x 16 outputs: byte counters, folded into 64-bit
@@ -19,7 +19,7 @@
 // - one carry-save level of Harley-Seal, 1 row x 16 outputs: for two consecutive words v0, v1 and a
 //   running `ones`, carry = majority(ones, v0, v1) and ones = ones ^ v0 ^ v1, which keeps
 //   popcount(all words so far) = popcount(ones) + 2 * sum popcount(carries), so one popcount
-//   covers two words; 12% faster at K = 4096.
+//   covers two words; 13% faster at K = 4096, 8% slower at K = 576, hence the switch at 16 words.
 // The portable path runs the same layout with scalar popcounts.
 #include "internal.h"
 

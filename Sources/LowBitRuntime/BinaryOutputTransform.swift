@@ -128,6 +128,11 @@ public enum BinaryOutputTransform: Sendable, Equatable {
 }
 
 /// The result of a binary layer: floats or packed sign bits, per its ``BinaryOutputTransform``.
+///
+/// ```swift
+/// let out = try conv.forward(x, batch: 1)
+/// if let bits = out.bits { _ = try next.forward(bits, batch: 1) } else { use(out.floats!) }
+/// ```
 public enum BinaryLayerOutput: Sendable, Equatable {
     case float([Float])
     case signBits(PackedBits)

@@ -13,7 +13,7 @@ import LowBitTensor
 ///
 /// ```swift
 /// let m = try FixedPointMultiplier(real: 0.0123)
-/// m.multiplier   // 1690217677 (0.7872 * 2^31)
+/// m.multiplier   // 1690499128 (0.7872 * 2^31)
 /// m.shift        // 6
 /// m.apply(1000)  // 12 (1000 * 0.0123 = 12.3)
 /// ```

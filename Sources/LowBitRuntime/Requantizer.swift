@@ -1,12 +1,22 @@
 import CLowBitRuntimeKernels
 import LowBitTensor
 
-/// The 8-bit integer types a requantized output can have.
+/// The 8-bit integer types a requantized output can have: `Int8` and `UInt8`.
+///
+/// ```swift
+/// let q: [UInt8] = try requantizer.requantize(acc, rows: 1)   // Q inferred as UInt8
+/// ```
 public protocol QuantizedByte: FixedWidthInteger, Sendable {}
 extension Int8: QuantizedByte {}
 extension UInt8: QuantizedByte {}
 
 /// An activation that integer-only inference applies as a clamp of the quantized output.
+///
+/// ```swift
+/// let r = try Requantizer(realMultipliers: [0.01], outputScale: 0.05, zeroPoint: 0,
+///                         outputType: UInt8.self, activation: .relu6)
+/// r.clampRange   // 0...120 (6 / 0.05)
+/// ```
 public enum ClampActivation: Sendable, Equatable {
     case none
     /// max(0, y): q >= zeroPoint.
@@ -82,10 +92,10 @@ public struct Requantizer: Sendable {
         }
         let bias = bias ?? [Int32](repeating: 0, count: n)
         let fixed = multipliers.map(\.multiplier), shifts = multipliers.map(\.shift)
-        var out = [Q](repeating: 0, count: acc.count)
-        if out.isEmpty { return out }
-        out.withUnsafeMutableBytes { o in
-            let o = o.baseAddress!
+        // Uninitialized storage the kernel fills: a generic element-wise fill costs more than the kernel.
+        let out = [Q](unsafeUninitializedCapacity: acc.count) { buffer, initialized in
+            initialized = acc.count
+            guard let o = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
             Parallel.forChunks(rows, work: rows * n * 2) { range in
                 acc.withUnsafeBufferPointer { a in
                     lbr_requantize(path.isa, a.baseAddress! + range.lowerBound * n, range.count, n, n, bias, fixed, shifts,

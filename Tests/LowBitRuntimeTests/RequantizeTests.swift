@@ -117,7 +117,7 @@ struct RequantizeTests {
             #expect(abs(m.realValue - real) <= real * 0x1p-31)
         }
         let example = try FixedPointMultiplier(real: 0.0123)
-        #expect(example.shift == 6 && example.apply(1000) == 12)
+        #expect(example.multiplier == 1_690_499_128 && example.shift == 6 && example.apply(1000) == 12)
         #expect(try FixedPointMultiplier(real: 1).multiplier == 1 << 30)
         #expect(try FixedPointMultiplier(real: 1).shift == -1)
         #expect(throws: LowBitError.self) { try FixedPointMultiplier(real: 0) }
