@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LowBitData", targets: ["LowBitData"]),
         .library(name: "LowBitNN", targets: ["LowBitNN"]),
         .library(name: "LowBitQuant", targets: ["LowBitQuant"]),
+        .library(name: "LowBitAnalysis", targets: ["LowBitAnalysis"]),
         .library(name: "LowBitRuntime", targets: ["LowBitRuntime"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
@@ -43,13 +44,14 @@ let package = Package(
         .target(name: "LowBitIO", dependencies: ["LowBitTensor"]),
         .target(name: "LowBitData", dependencies: ["LowBitTensor", "CZlib"]),
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
-        .target(name: "LowBitQuant", dependencies: ["LowBitTensor"]),
+        .target(name: "LowBitQuant", dependencies: ["LowBitTensor", "LowBitIO", "LowBitNN", "CLowBitKernels"]),
+        .target(name: "LowBitAnalysis", dependencies: ["LowBitTensor", "LowBitIO"]),
         .target(name: "CLowBitRuntimeKernels"),
         .target(name: "LowBitRuntime", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels", "CLowBitRuntimeKernels"]),
         .executableTarget(
             name: "lowbit",
-            dependencies: [
-                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitRuntime",
+            dependencies: blasDependency + [
+                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant", "LowBitAnalysis", "LowBitRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,7 +60,10 @@ let package = Package(
         .testTarget(name: "LowBitIOTests", dependencies: ["LowBitIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LowBitDataTests", dependencies: ["LowBitData"]),
         .testTarget(name: "LowBitNNTests", dependencies: ["LowBitNN", "LowBitIO"]),
+        // Runs the built `lowbit` executable as a user would; depends on it so it is built first.
+        .testTarget(name: "LowBitCLITests", dependencies: ["lowbit", "LowBitIO", "LowBitTensor"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
+        .testTarget(name: "LowBitAnalysisTests", dependencies: ["LowBitAnalysis", "LowBitIO"], resources: [.copy("Golden")]),
         .testTarget(name: "LowBitRuntimeTests", dependencies: ["LowBitRuntime", "CLowBitRuntimeKernels", "LowBitTensor"]),
     ],
     swiftLanguageModes: [.v6]

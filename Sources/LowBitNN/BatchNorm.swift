@@ -113,9 +113,7 @@ public final class BatchNorm: Layer {
     }
 
     private func channelMeanAndVariance(_ x: Tensor, rows: Int) -> ([Float], [Float]) {
-        let (sum, sumSquares) = Elementwise.reduceChannels(x, x, channels: channels) { x, _, rows, channels, sum, squares in
-            lb_channel_sums(x, rows, channels, sum, squares)
-        }
+        let (sum, sumSquares) = Elementwise.reduceChannels(x, x, channels: channels) { lb_channel_sums($0, $1, $2, $3, $4, $5) }
         let n = Double(rows)
         let mean = sum.map { Float($0 / n) }
         let variance = (0..<channels).map { c in Float(max(sumSquares[c] / n - (sum[c] / n) * (sum[c] / n), 0)) }
@@ -126,8 +124,7 @@ public final class BatchNorm: Layer {
         guard let cache else { preconditionFailure("\(name).backward called without a training-mode forward") }
         let rows = gradOutput.count / channels
         let (sums, sumsXhat) = Elementwise.reduceChannels(gradOutput, cache.xhat, channels: channels) {
-            dy, xhat, rows, channels, sumGrad, sumGradXhat in
-            lb_batchnorm_backward_sums(dy, xhat, rows, channels, sumGrad, sumGradXhat)
+            lb_channel_sums($0, $1, $2, $3, $4, $5)
         }
         let sumGrad = sums.map { Float($0) }
         let sumGradXhat = sumsXhat.map { Float($0) }

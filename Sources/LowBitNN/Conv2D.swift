@@ -23,6 +23,8 @@ public final class Conv2D: QuantizableLayer {
     public let bias: Parameter?
     public var weightQuantizer: (any Quantizer)?
     public var inputQuantizer: (any Quantizer)?
+    public var calibrating = false
+    public var outputObserver: ((Tensor) -> Void)?
 
     private var cache: (input: Tensor, columns: Tensor, weight: Tensor, rows: ConvGeometry, cols: ConvGeometry)?
     /// Column matrices are tens of MB per step; reusing their storage across steps avoids a fresh
@@ -76,56 +78,23 @@ public final class Conv2D: QuantizableLayer {
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         guard x.rank == 4 else { throw LowBitError.shapeMismatch("\(name) expects NHWC input, got \(x.shape)") }
         _ = try outputShape(for: Array(x.shape.dropFirst()))
-        let (w, input) = try quantizedOperands(x)
+        let (w, input) = try quantizedOperands(x, training: training)
         let (batch, height, width) = (x.shape[0], x.shape[1], x.shape[2])
         let (rows, cols) = try geometry(height, width)
         let m = batch * rows.outputSize * cols.outputSize
         if let old = cache, !isPointwise { spareColumns = old.columns }
         cache = nil
         let columns: Tensor = isPointwise ? input.reshaped([m, taps]) : im2col(input, rows, cols)
-        var y = Tensor(shape: [batch, rows.outputSize, cols.outputSize, outChannels]) { _ in }
-        if let bias {
-            y.data.withUnsafeMutableBufferPointer { out in
-                for row in 0..<m {
-                    for c in 0..<outChannels { out[row * outChannels + c] = bias.value.data[c] }
-                }
-            }
-        }
-        columns.data.withUnsafeBufferPointer { a in
-            w.data.withUnsafeBufferPointer { b in
-                y.data.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transposeB: true, m: m, n: outChannels, k: taps,
-                               a: a.baseAddress!, lda: taps, b: b.baseAddress!, ldb: taps,
-                               beta: bias == nil ? 0 : 1, c: c.baseAddress!, ldc: outChannels)
-                }
-            }
-        }
+        let y = affineForward(columns, weight: w, bias: bias, outputShape: [batch, rows.outputSize, cols.outputSize, outChannels])
         if training { cache = (x, columns, w, rows, cols) } else if !isPointwise { spareColumns = columns }
+        outputObserver?(y)
         return y
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("\(name).backward called without a training-mode forward") }
-        let m = gradOutput.count / outChannels
-        var weightGrad = Tensor.zeros(weight.value.shape)
-        var columnGrad = reusable(&spareColumnGrad, shape: [m, taps])   // fully written by the beta = 0 GEMM
-        gradOutput.data.withUnsafeBufferPointer { dy in
-            cache.columns.data.withUnsafeBufferPointer { columns in
-                weightGrad.data.withUnsafeMutableBufferPointer { dw in
-                    BLAS.sgemm(transposeA: true, m: outChannels, n: taps, k: m,
-                               a: dy.baseAddress!, lda: outChannels, b: columns.baseAddress!, ldb: taps,
-                               c: dw.baseAddress!, ldc: taps)
-                }
-            }
-            cache.weight.data.withUnsafeBufferPointer { w in
-                columnGrad.data.withUnsafeMutableBufferPointer { dcols in
-                    BLAS.sgemm(m: m, n: taps, k: outChannels,
-                               a: dy.baseAddress!, lda: outChannels, b: w.baseAddress!, ldb: taps,
-                               c: dcols.baseAddress!, ldc: taps)
-                }
-            }
-        }
-        if let bias { addRowSums(of: gradOutput, columns: outChannels, into: bias) }
+        let (weightGrad, columnGrad) = affineBackward(gradOutput, input: cache.columns, weight: cache.weight, bias: bias,
+                                                      spare: &spareColumnGrad)
         let inputGrad: Tensor
         if isPointwise {
             inputGrad = columnGrad.reshaped(cache.input.shape)
@@ -179,12 +148,4 @@ public final class Conv2D: QuantizableLayer {
         }
         return result
     }
-}
-
-/// Takes the spare tensor if it has `shape` (and leaves nil behind so its storage stays uniquely
-/// referenced), else allocates. The contents are stale: callers overwrite every element.
-private func reusable(_ spare: inout Tensor?, shape: [Int]) -> Tensor {
-    defer { spare = nil }
-    if let tensor = spare, tensor.shape == shape { return tensor }
-    return Tensor(shape: shape) { _ in }
 }

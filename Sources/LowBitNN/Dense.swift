@@ -18,6 +18,8 @@ public final class Dense: QuantizableLayer {
     public let bias: Parameter?
     public var weightQuantizer: (any Quantizer)?
     public var inputQuantizer: (any Quantizer)?
+    public var calibrating = false
+    public var outputObserver: ((Tensor) -> Void)?
 
     private var cachedInput: Tensor?
     private var cachedQuantizedInput: Tensor?
@@ -53,30 +55,14 @@ public final class Dense: QuantizableLayer {
         guard x.rank == 2, x.shape[1] == inFeatures else {
             throw LowBitError.shapeMismatch("\(name) expects [batch, \(inFeatures)], got \(x.shape)")
         }
-        let (w, input) = try quantizedOperands(x)
-        let batch = x.shape[0]
-        var y = Tensor(shape: [batch, outFeatures]) { _ in }   // bias rows or the beta = 0 GEMM fill it
-        if let bias {
-            y.data.withUnsafeMutableBufferPointer { out in
-                for row in 0..<batch {
-                    for column in 0..<outFeatures { out[row * outFeatures + column] = bias.value.data[column] }
-                }
-            }
-        }
-        input.data.withUnsafeBufferPointer { a in
-            w.data.withUnsafeBufferPointer { b in
-                y.data.withUnsafeMutableBufferPointer { c in
-                    BLAS.sgemm(transposeB: true, m: batch, n: outFeatures, k: inFeatures,
-                               a: a.baseAddress!, lda: inFeatures, b: b.baseAddress!, ldb: inFeatures,
-                               beta: bias == nil ? 0 : 1, c: c.baseAddress!, ldc: outFeatures)
-                }
-            }
-        }
+        let (w, input) = try quantizedOperands(x, training: training)
+        let y = affineForward(input, weight: w, bias: bias, outputShape: [x.shape[0], outFeatures])
         if training {
             cachedInput = x
             cachedQuantizedInput = input
             cachedQuantizedWeight = w
         }
+        outputObserver?(y)
         return y
     }
 
@@ -84,42 +70,8 @@ public final class Dense: QuantizableLayer {
         guard let x = cachedInput, let input = cachedQuantizedInput, let w = cachedQuantizedWeight else {
             preconditionFailure("\(name).backward called without a training-mode forward")
         }
-        let batch = x.shape[0]
-        var weightGrad = Tensor.zeros(weight.value.shape)
-        var inputGrad = Tensor(shape: x.shape) { _ in }   // fully written by the beta = 0 GEMM
-        gradOutput.data.withUnsafeBufferPointer { dy in
-            input.data.withUnsafeBufferPointer { xs in
-                weightGrad.data.withUnsafeMutableBufferPointer { dw in
-                    BLAS.sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: batch,
-                               a: dy.baseAddress!, lda: outFeatures, b: xs.baseAddress!, ldb: inFeatures,
-                               c: dw.baseAddress!, ldc: inFeatures)
-                }
-            }
-            w.data.withUnsafeBufferPointer { ws in
-                inputGrad.data.withUnsafeMutableBufferPointer { dx in
-                    BLAS.sgemm(m: batch, n: inFeatures, k: outFeatures,
-                               a: dy.baseAddress!, lda: outFeatures, b: ws.baseAddress!, ldb: inFeatures,
-                               c: dx.baseAddress!, ldc: inFeatures)
-                }
-            }
-        }
-        if let bias {
-            addRowSums(of: gradOutput, columns: outFeatures, into: bias)
-        }
+        var noSpare: Tensor?
+        let (weightGrad, inputGrad) = affineBackward(gradOutput, input: input, weight: w, bias: bias, spare: &noSpare)
         return routeGradients(weightGrad: weightGrad, inputGrad: inputGrad, input: x)
-    }
-}
-
-/// `parameter.grad[c] += sum over rows of g[row, c]`, for a gradient viewed as `[rows, columns]`
-/// (bias gradients, BatchNorm beta).
-func addRowSums(of g: Tensor, columns: Int, into parameter: Parameter) {
-    let rows = g.count / columns
-    g.data.withUnsafeBufferPointer { source in
-        parameter.grad.data.withUnsafeMutableBufferPointer { target in
-            for row in 0..<rows {
-                let base = row * columns
-                for column in 0..<columns { target[column] += source[base + column] }
-            }
-        }
     }
 }

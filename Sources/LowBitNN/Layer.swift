@@ -44,12 +44,25 @@ public protocol QuantizableLayer: Layer {
     var weight: Parameter { get }
     var weightQuantizer: (any Quantizer)? { get set }
     var inputQuantizer: (any Quantizer)? { get set }
+    /// While true, forward passes feed each input to `inputQuantizer.observe` (post-training
+    /// calibration) and pass it on unquantized; weights are still quantized.
+    var calibrating: Bool { get set }
+    /// Called with the layer's output after every forward pass (analysis hooks such as PCA
+    /// significance); nil in normal use.
+    var outputObserver: ((Tensor) -> Void)? { get set }
 }
 
 extension QuantizableLayer {
-    /// Runs the weight and input through their quantizers (identity when nil).
-    func quantizedOperands(_ x: Tensor) throws -> (weight: Tensor, input: Tensor) {
+    /// Runs the weight and input through their quantizers (identity when nil), telling them
+    /// whether this is a training pass.
+    func quantizedOperands(_ x: Tensor, training: Bool) throws -> (weight: Tensor, input: Tensor) {
+        weightQuantizer?.isTraining = training
+        inputQuantizer?.isTraining = training
         let w = try weightQuantizer?.quantize(weight.value) ?? weight.value
+        if calibrating, let inputQuantizer {
+            try inputQuantizer.observe(x)
+            return (w, x)
+        }
         let input = try inputQuantizer?.quantize(x) ?? x
         return (w, input)
     }

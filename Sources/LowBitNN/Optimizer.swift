@@ -1,3 +1,4 @@
+import CLowBitKernels
 import Foundation
 import LowBitTensor
 
@@ -32,17 +33,18 @@ public final class SGD: Optimizer {
 
     public func step(_ parameters: [Parameter]) {
         for p in parameters {
-            let state = velocity[ObjectIdentifier(p)] ?? OptimizerState(count: p.value.count, slots: 1)
+            let count = p.value.count
+            let state = velocity[ObjectIdentifier(p)] ?? OptimizerState(count: count, slots: 1)
             velocity[ObjectIdentifier(p)] = state
             let decay = p.decays ? weightDecay : 0
-            let (mu, lr, nesterov) = (momentum, learningRate, self.nesterov)
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeBufferPointer { grad in
                     state.first.withUnsafeMutableBufferPointer { v in
-                        for i in 0..<w.count {
-                            let g = grad[i] + decay * w[i]
-                            v[i] = mu * v[i] + g
-                            w[i] -= lr * (nesterov ? g + mu * v[i] : v[i])
+                        let (w, grad, v) = (UnsafeSendableMutablePointer(w.baseAddress!), UnsafeSendablePointer(grad.baseAddress!),
+                                            UnsafeSendableMutablePointer(v.baseAddress!))
+                        Parallel.forChunks(count, work: count * 4) { r in
+                            lb_sgd_step(w.pointer + r.lowerBound, grad.pointer + r.lowerBound, v.pointer + r.lowerBound, r.count,
+                                        learningRate, momentum, decay, nesterov ? 1 : 0)
                         }
                     }
                 }
@@ -79,20 +81,21 @@ public final class Adam: Optimizer {
         let correction1 = 1 - powf(beta1, Float(steps))
         let correction2 = 1 - powf(beta2, Float(steps))
         for p in parameters {
-            let state = moments[ObjectIdentifier(p)] ?? OptimizerState(count: p.value.count, slots: 2)
+            let count = p.value.count
+            let state = moments[ObjectIdentifier(p)] ?? OptimizerState(count: count, slots: 2)
             moments[ObjectIdentifier(p)] = state
             let decay = p.decays ? weightDecay : 0
-            let (b1, b2, eps, lr, decoupled) = (beta1, beta2, epsilon, learningRate, decoupledWeightDecay)
             p.value.data.withUnsafeMutableBufferPointer { w in
                 p.grad.data.withUnsafeBufferPointer { grad in
                     state.first.withUnsafeMutableBufferPointer { m in
                         state.second.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<w.count {
-                                let g = grad[i] + (decoupled ? 0 : decay * w[i])
-                                m[i] = b1 * m[i] + (1 - b1) * g
-                                v[i] = b2 * v[i] + (1 - b2) * g * g
-                                let update = (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
-                                w[i] -= lr * (update + (decoupled ? decay * w[i] : 0))
+                            let (w, grad) = (UnsafeSendableMutablePointer(w.baseAddress!), UnsafeSendablePointer(grad.baseAddress!))
+                            let (m, v) = (UnsafeSendableMutablePointer(m.baseAddress!), UnsafeSendableMutablePointer(v.baseAddress!))
+                            let (l2, decoupled) = decoupledWeightDecay ? (Float(0), decay) : (decay, Float(0))
+                            Parallel.forChunks(count, work: count * 8) { r in
+                                lb_adam_step(w.pointer + r.lowerBound, grad.pointer + r.lowerBound, m.pointer + r.lowerBound,
+                                             v.pointer + r.lowerBound, r.count, learningRate, beta1, beta2, epsilon,
+                                             correction1, correction2, l2, decoupled)
                             }
                         }
                     }

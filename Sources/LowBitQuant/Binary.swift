@@ -1,3 +1,4 @@
+import CLowBitKernels
 import LowBitTensor
 
 /// Which scale multiplies binary weights.
@@ -100,7 +101,10 @@ public func binarize(weights: [Float], rowLength: Int, scaling: BinaryScaling) t
 }
 
 private func binarySignsAndScales(_ weights: [Float], layout: BlockLayout, scaled: Bool) -> (signs: [Int8], scales: [Float]) {
-    let signs: [Int8] = weights.map { $0 >= 0 ? 1 : -1 }
+    let signs = [Int8](unsafeUninitializedCapacity: weights.count) { buffer, initialized in
+        for i in 0..<weights.count { buffer[i] = weights[i] >= 0 ? 1 : -1 }
+        initialized = weights.count
+    }
     let scales = layout.blocks.map { range in scaled ? Float(meanMagnitude(weights[range])) : 1 }
     return (signs, scales)
 }
@@ -108,5 +112,5 @@ private func binarySignsAndScales(_ weights: [Float], layout: BlockLayout, scale
 /// mean|w| accumulated in double precision (0 for an empty slice).
 func meanMagnitude(_ values: ArraySlice<Float>) -> Double {
     guard !values.isEmpty else { return 0 }
-    return values.reduce(0.0) { $0 + Double(abs($1)) } / Double(values.count)
+    return values.withUnsafeBufferPointer { lb_sum_abs($0.baseAddress!, $0.count) } / Double(values.count)
 }

@@ -114,7 +114,12 @@ public func dequantizeInt8Codes(_ codes: [Int8], scales: [Float], rowLength: Int
 
 /// codes_i * scales[block(i)].
 func scaledCodeValues(_ codes: [Int8], scales: [Float], layout: BlockLayout) -> [Float] {
-    codes.indices.map { Float(codes[$0]) * scales[layout.blockIndex(ofElement: $0)] }
+    var values = [Float](repeating: 0, count: codes.count)
+    for (block, range) in layout.blocks.enumerated() {
+        let scale = scales[block]
+        for i in range { values[i] = Float(codes[i]) * scale }
+    }
+    return values
 }
 
 /// The alpha and the kept support of one group. The support is a magnitude threshold: every

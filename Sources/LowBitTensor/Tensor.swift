@@ -1,3 +1,4 @@
+import CLowBitKernels
 import Foundation
 
 /// A dense float32 tensor in row-major order. Images are NHWC: `[batch, height, width, channels]`.
@@ -83,7 +84,8 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
 
     /// Throws ``LowBitError/nonFinite(_:)`` naming `what` if any element is NaN or infinite.
     public func checkFinite(_ what: String) throws {
-        if let index = data.firstIndex(where: { !$0.isFinite }) {
+        let index = data.withUnsafeBufferPointer { lb_first_nonfinite($0.baseAddress!, $0.count) }
+        if index < data.count {
             throw LowBitError.nonFinite("\(what) has \(data[index]) at flat index \(index)")
         }
     }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import LowBitData
 import LowBitIO
+import LowBitNN
+import LowBitQuant
 import LowBitTensor
 import Logging
 
@@ -57,4 +59,36 @@ func printJSON<T: Encodable>(_ value: T) throws {
 /// The normalization a model was trained with, from its metadata.
 func storedNormalization(_ metadata: [String: JSONValue]) throws -> Normalization? {
     try metadata["normalization"].map { try $0.decode(Normalization.self, what: "normalization") }
+}
+
+/// Loads a model file with its precision (quantizers and calibrated ranges) restored.
+func loadModel(_ path: String) throws -> (model: Model, metadata: [String: JSONValue]) {
+    let (model, metadata) = try Model.load(from: path)
+    try model.restorePrecision(from: metadata)
+    return (model, metadata)
+}
+
+/// Options that choose a precision policy (train --policy, quantize --policy).
+struct PolicyOptions: ParsableArguments {
+    @Option(help: "Precision policy: a preset (\(PolicyPresets.names.joined(separator: ", "))) or a JSON file.")
+    var policy: String?
+    @Option(help: "FGQ group size (ternary-fgq).") var group = 4
+    @Option(name: .customLong("act-bits"), help: "Activation bits for k-bit presets (default: 8, 4 for int4).") var actBits: Int?
+    @Option(help: "Activation range calibration: minmax, percentile (99.99) or mse.") var calibration = "percentile"
+    @Option(help: "FGQ threshold: optimal (exact search) or heuristic (0.7 mean|w|).") var delta = "optimal"
+
+    /// The resolved policy for `spec`, or nil when no --policy was given.
+    func resolve(for spec: ModelSpec) throws -> PrecisionPolicy? {
+        guard let policy else { return nil }
+        if policy.hasSuffix(".json") || FileManager.default.fileExists(atPath: policy) {
+            let data = try FileAccess.readAll(policy)
+            do {
+                return try JSONDecoder().decode(PrecisionPolicy.self, from: Data(data))
+            } catch {
+                throw LowBitError.corruptFile(path: policy, reason: "not a precision policy JSON file: \(error)")
+            }
+        }
+        return try PolicyPresets.make(policy, for: spec, options: .init(groupSize: group, activationBits: actBits,
+                                                                        calibration: calibration, delta: delta))
+    }
 }

@@ -20,7 +20,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         _ = try common.apply(label: "eval")
-        let (model, metadata) = try Model.load(from: modelPath)
+        let (model, metadata) = try loadModel(modelPath)
         let testSet = try data.load(.test)
         guard testSet.sampleShape == model.spec.inputShape else {
             throw LowBitError.shapeMismatch("\(modelPath) takes samples of shape \(model.spec.inputShape); \(data.dataset) has \(testSet.sampleShape)")

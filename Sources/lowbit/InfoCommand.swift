@@ -16,7 +16,7 @@ struct InfoCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (model, metadata) = try Model.load(from: modelPath)
+        let (model, metadata) = try loadModel(modelPath)
         var rows: [LayerRow] = []
         func walk(_ layers: [Layer], input: [Int], depth: Int) throws -> [Int] {
             var shape = input

@@ -3,6 +3,7 @@ import Foundation
 import LowBitData
 import LowBitIO
 import LowBitNN
+import LowBitQuant
 import LowBitTensor
 
 struct TrainCommand: ParsableCommand {
@@ -17,6 +18,10 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Model family: \(Models.names.joined(separator: ", ")).") var model = "mlp"
     @Option(help: "Comma-separated widths: hidden sizes for mlp, stage channels for the CNNs.") var hidden: String?
+    @Option(help: "Hidden nonlinearity: relu, or hardTanh for binary networks.") var activation = "relu"
+    @Flag(name: .customLong("batch-norm"), help: "BatchNorm after each hidden layer of an MLP.") var batchNorm = false
+    @Flag(name: .customLong("shortcut-per-conv"), help: "ResNet-20: a shortcut around every convolution (Bi-Real style).")
+    var shortcutPerConvolution = false
     @OptionGroup var data: DatasetOptions
     @Option(help: "Epochs.") var epochs = 10
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 128
@@ -33,6 +38,9 @@ struct TrainCommand: ParsableCommand {
     var validation: Double = 0
     @Option(help: "Random seed (weights, shuffling, augmentation).") var seed: UInt64 = 0
     @Option(name: [.short, .customLong("output")], help: "Output model file.") var output: String
+    @OptionGroup var precision: PolicyOptions
+    @Option(name: .customLong("init"), help: "Start from this model's weights (and normalization) instead of a fresh initialisation.")
+    var initialModel: String?
     @Flag(help: "Print one JSON object with the training history and test metrics on stdout.") var json = false
     @OptionGroup var common: CommonOptions
 
@@ -52,13 +60,26 @@ struct TrainCommand: ParsableCommand {
         } else {
             testSet = try data.load(.test)
         }
-        let normalization = try Normalization.fit(trainSet)
         logger.info("loaded \(trainSet.count) training and \(testSet.count) evaluation samples of shape \(trainSet.sampleShape)")
-
-        let spec = try Models.spec(named: model, inputShape: trainSet.sampleShape, classCount: trainSet.classCount,
-                                   widths: try hidden.map { try parseIntList($0, option: "--hidden") })
-        var rng = SeededGenerator(seed: seed)
-        let network = try Model(spec: spec, rng: &rng)
+        let network: Model
+        let normalization: Normalization
+        if let initialModel {
+            let (loaded, metadata) = try loadModel(initialModel)
+            network = loaded
+            normalization = try storedNormalization(metadata) ?? Normalization.fit(trainSet)
+        } else {
+            let spec = try Models.spec(named: model, inputShape: trainSet.sampleShape, classCount: trainSet.classCount,
+                                       widths: try hidden.map { try parseIntList($0, option: "--hidden") },
+                                       options: try architectureOptions())
+            var rng = SeededGenerator(seed: seed)
+            network = try Model(spec: spec, rng: &rng)
+            normalization = try Normalization.fit(trainSet)
+        }
+        guard network.spec.inputShape == trainSet.sampleShape else {
+            throw LowBitError.shapeMismatch("the model takes samples of shape \(network.spec.inputShape); \(data.dataset) has \(trainSet.sampleShape)")
+        }
+        let policy = try precision.resolve(for: network.spec)
+        if let policy { try network.apply(policy: policy) }
         let augmentation = (crop > 0 || flip) ? ImageAugmentation(padding: crop, horizontalFlip: flip) : nil
         let loader = try DataLoader(trainSet, batchSize: batchSize, shuffle: true, seed: seed,
                                     augmentation: augmentation, normalization: normalization)
@@ -85,7 +106,7 @@ struct TrainCommand: ParsableCommand {
                                    record.samplesPerSecond))
         }
         let final = try evaluate(network, batches: testLoader.epoch(0))
-        let metadata: [String: JSONValue] = [
+        var metadata: [String: JSONValue] = [
             "training": try JSONValue(encoding: config),
             "dataset": .string(data.dataset),
             "normalization": try JSONValue(encoding: normalization),
@@ -93,15 +114,26 @@ struct TrainCommand: ParsableCommand {
             "evaluationSplit": .string(evaluationName),
             "history": try JSONValue(encoding: history),
         ]
+        if let policy { metadata.merge(try network.precisionMetadata(policy: policy)) { $1 } }
         try network.save(to: output, metadata: metadata)
         if json {
-            try printJSON(TrainReport(model: model, dataset: data.dataset, output: output, parameters: network.parameterCount,
+            try printJSON(TrainReport(model: network.spec.name, dataset: data.dataset, output: output, parameters: network.parameterCount,
                                       epochs: history, accuracy: final.accuracy, loss: final.loss, samples: final.samples,
                                       split: evaluationName))
         } else {
             print(String(format: "%@ accuracy %.4f (loss %.4f, %d samples); saved %@ (%d parameters)",
                          evaluationName, final.accuracy, final.loss, final.samples, output, network.parameterCount))
         }
+    }
+}
+
+extension TrainCommand {
+    func architectureOptions() throws -> Models.Options {
+        guard let kind = LayerSpec.Kind(rawValue: activation == "hardtanh" ? "hardTanh" : activation),
+              [.relu, .hardTanh].contains(kind) else {
+            throw ValidationError("--activation must be relu or hardtanh, got '\(activation)'")
+        }
+        return Models.Options(activation: kind, batchNorm: batchNorm, shortcutPerConvolution: shortcutPerConvolution)
     }
 }
 

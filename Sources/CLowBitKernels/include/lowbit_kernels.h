@@ -23,15 +23,22 @@ void lb_relu_backward(const float *x, const float *dy, float *dx, size_t n);
 void lb_hardtanh_forward(const float *x, float *y, size_t n);
 void lb_hardtanh_backward(const float *x, const float *dy, float *dx, size_t n);
 void lb_add(const float *a, const float *b, float *out, size_t n);
-/// Adds per-channel sums of x and x^2 into sum and sumSquares.
-void lb_channel_sums(const float *x, size_t rows, size_t channels, double *sum, double *sumSquares);
+/// Adds per-channel sums of a and a * b into sumA and sumAB.
+void lb_channel_sums(const float *a, const float *b, size_t rows, size_t channels, double *sumA, double *sumAB);
 void lb_batchnorm_apply(const float *x, size_t rows, size_t channels, const float *mean, const float *inverseStd,
                         const float *gamma, const float *beta, float *xhat, float *y);
-/// Adds per-channel sums of dy and dy * xhat into sumGrad and sumGradXhat.
-void lb_batchnorm_backward_sums(const float *dy, const float *xhat, size_t rows, size_t channels,
-                                double *sumGrad, double *sumGradXhat);
 void lb_batchnorm_backward_apply(const float *dy, const float *xhat, size_t rows, size_t channels, float n,
                                  const float *scale, const float *sumGrad, const float *sumGradXhat, float *dx);
+
+/// Index of the first NaN or infinity in x, or n when all are finite.
+size_t lb_first_nonfinite(const float *x, size_t n);
+/// Sum of |x| accumulated in double precision.
+double lb_sum_abs(const float *x, size_t n);
+/// One SGD step (PyTorch's formulation) over n parameters.
+void lb_sgd_step(float *w, const float *grad, float *velocity, size_t n, float lr, float momentum, float decay, int nesterov);
+/// One Adam step over n parameters; c1, c2 are the bias corrections 1 - beta^t.
+void lb_adam_step(float *w, const float *grad, float *m, float *v, size_t n, float lr, float beta1, float beta2,
+                  float epsilon, float c1, float c2, float l2, float decoupled);
 
 /// glibc: keep freed activation buffers in the process (see LowBitTensor Memory.swift). No-op elsewhere.
 void lb_tune_allocator(void);

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import LowBitData
+import LowBitIO
+import LowBitNN
+import LowBitQuant
+import LowBitTensor
+
+/// The project's main job on the MNIST copy shipped in the repo: train a float model, derive the
+/// int8, FGQ-ternary and binary versions, evaluate each, save them, and print one comparison table.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "End-to-end demo on the shipped MNIST: train, quantize, evaluate, compare.",
+        discussion: "Example: lowbit demo --quick"
+    )
+
+    @Flag(help: "A short run (a slice of the data, one epoch) that finishes in seconds; used by tests.") var quick = false
+    @Option(name: .customLong("output-dir"), help: "Where models are written.") var outputDirectory = "demo-out"
+    @Option(help: "Data set spec (default: the MNIST copy in the repo).") var dataset = "mnist"
+    @Flag(help: "Print the table as JSON on stdout.") var json = false
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        _ = try common.apply(label: "demo")
+        let progress = ProgressReporter(enabled: !common.noProgress)
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let spec = try DatasetSpec(parsing: dataset)
+        var trainSet = try spec.load(.train)
+        var testSet = try spec.load(.test)
+        if quick {
+            trainSet = trainSet.prefix(min(6000, trainSet.count))
+            testSet = testSet.prefix(min(2000, testSet.count))
+        }
+        let context = try DemoContext(trainSet: trainSet, testSet: testSet, dataset: dataset, outputDirectory: outputDirectory,
+                                      epochs: quick ? 1 : 5, progress: progress)
+        progress.finish("demo: \(trainSet.count) training and \(testSet.count) test samples from \(spec)")
+
+        var rows: [DemoRow] = []
+        let float = try context.train(name: "float", architecture: try Models.mlp(inputShape: trainSet.sampleShape, hidden: [256, 256],
+                                                                                   classCount: trainSet.classCount))
+        rows.append(try context.row("float32 MLP 784-256-256-10", float))
+        for (preset, label) in [("int8", "int8 (post-training)"), ("ternary-fgq", "FGQ ternary N=4 (post-training)")] {
+            let model = try Model(archive: try float.model.archive(), source: "demo")
+            let policy = try PolicyPresets.make(preset, for: model.spec)
+            try model.apply(policy: policy)
+            try model.calibrate(batches: context.calibrationLoader.epoch(0))
+            rows.append(try context.row(label, try context.save(name: preset, model: model, policy: policy)))
+        }
+        let binaryArchitecture = try Models.mlp(inputShape: trainSet.sampleShape, hidden: [512, 512, 512], classCount: trainSet.classCount,
+                                                batchNorm: true, activation: .hardTanh)
+        let binaryPolicy = try PolicyPresets.make("hybrid-fp-first-last", for: binaryArchitecture)
+        let binary = try context.train(name: "binary", architecture: binaryArchitecture, policy: binaryPolicy, optimizer: "adam",
+                                       learningRate: 0.003)
+        rows.append(try context.row("binary MLP, float first/last (QAT)", binary))
+
+        if json {
+            try printJSON(rows)
+            return
+        }
+        print("variant".padding(toLength: 38, withPad: " ", startingAt: 0) + "accuracy   file bytes   parameters   file")
+        for row in rows {
+            print(row.variant.padding(toLength: 38, withPad: " ", startingAt: 0)
+                  + String(format: "%.4f", row.accuracy).padding(toLength: 11, withPad: " ", startingAt: 0)
+                  + String(row.bytes).padding(toLength: 13, withPad: " ", startingAt: 0)
+                  + String(row.parameters).padding(toLength: 13, withPad: " ", startingAt: 0) + row.file)
+        }
+    }
+}
+
+/// Data, loaders and bookkeeping shared by the demo's variants.
+struct DemoContext {
+    let trainSet: LabeledDataset
+    let testSet: LabeledDataset
+    let dataset: String
+    let outputDirectory: String
+    let epochs: Int
+    let progress: ProgressReporter
+    let normalization: Normalization
+    let calibrationLoader: DataLoader
+    let testLoader: DataLoader
+
+    init(trainSet: LabeledDataset, testSet: LabeledDataset, dataset: String, outputDirectory: String, epochs: Int,
+         progress: ProgressReporter) throws {
+        self.trainSet = trainSet
+        self.testSet = testSet
+        self.dataset = dataset
+        self.outputDirectory = outputDirectory
+        self.epochs = epochs
+        self.progress = progress
+        normalization = try Normalization.fit(trainSet)
+        calibrationLoader = try DataLoader(trainSet.prefix(min(512, trainSet.count)), batchSize: 128, shuffle: false,
+                                           normalization: normalization)
+        testLoader = try DataLoader(testSet, batchSize: 500, shuffle: false, normalization: normalization)
+    }
+
+    struct Saved {
+        var model: Model
+        var path: String
+        var accuracy: Double
+    }
+
+    func train(name: String, architecture: ModelSpec, policy: PrecisionPolicy? = nil, optimizer: String = "sgd",
+               learningRate: Float = 0.05) throws -> Saved {
+        var rng = SeededGenerator(seed: 1)
+        let model = try Model(spec: architecture, rng: &rng)
+        if let policy { try model.apply(policy: policy) }
+        let config = TrainingConfig(epochs: epochs, batchSize: 128, optimizer: optimizer, learningRate: learningRate,
+                                    weightDecay: optimizer == "adam" ? 0 : 5e-4, seed: 1)
+        let trainer = Trainer(model: model, config: config)
+        let loader = try DataLoader(trainSet, batchSize: 128, seed: 1, normalization: normalization)
+        let start = Date()
+        for epoch in 0..<epochs {
+            try trainer.trainEpoch(epoch, batches: loader.epoch(epoch), batchesPerEpoch: loader.batchCount) { p in
+                progress.update("train \(name), epoch \(epoch + 1)/\(epochs)", done: p.samplesSeen, total: trainSet.count,
+                                rate: p.samplesPerSecond, unit: "samples", detail: String(format: "loss %.4f", p.loss))
+            }
+        }
+        progress.finish(String(format: "trained %@ in %.1fs", name, Date().timeIntervalSince(start)))
+        return try save(name: name, model: model, policy: policy, training: config)
+    }
+
+    func save(name: String, model: Model, policy: PrecisionPolicy?, training: TrainingConfig? = nil) throws -> Saved {
+        let result = try evaluate(model, batches: testLoader.epoch(0))
+        let path = (outputDirectory as NSString).appendingPathComponent("\(name).lowbit")
+        var metadata: [String: JSONValue] = [
+            "dataset": .string(dataset),
+            "normalization": try JSONValue(encoding: normalization),
+            "metrics": try JSONValue(encoding: ["accuracy": result.accuracy, "loss": result.loss, "samples": Double(result.samples)]),
+        ]
+        if let training { metadata["training"] = try JSONValue(encoding: training) }
+        if let policy { metadata.merge(try model.precisionMetadata(policy: policy)) { $1 } }
+        try model.save(to: path, metadata: metadata)
+        return Saved(model: model, path: path, accuracy: result.accuracy)
+    }
+
+    func row(_ variant: String, _ saved: Saved) throws -> DemoRow {
+        let bytes = (try FileManager.default.attributesOfItem(atPath: saved.path)[.size] as? Int) ?? 0
+        return DemoRow(variant: variant, accuracy: saved.accuracy, bytes: bytes, parameters: saved.model.parameterCount,
+                       file: saved.path)
+    }
+}
+
+struct DemoRow: Codable {
+    var variant: String
+    var accuracy: Double
+    var bytes: Int
+    var parameters: Int
+    var file: String
+}
