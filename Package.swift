@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LowBitNN", targets: ["LowBitNN"]),
         .library(name: "LowBitQuant", targets: ["LowBitQuant"]),
         .library(name: "LowBitAnalysis", targets: ["LowBitAnalysis"]),
+        .library(name: "LowBitRuntime", targets: ["LowBitRuntime"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -45,10 +46,12 @@ let package = Package(
         .target(name: "LowBitNN", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels"]),
         .target(name: "LowBitQuant", dependencies: ["LowBitTensor", "LowBitIO", "LowBitNN", "CLowBitKernels"]),
         .target(name: "LowBitAnalysis", dependencies: ["LowBitTensor", "LowBitIO"]),
+        .target(name: "CLowBitRuntimeKernels"),
+        .target(name: "LowBitRuntime", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels", "CLowBitRuntimeKernels"]),
         .executableTarget(
             name: "lowbit",
             dependencies: blasDependency + [
-                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant", "LowBitAnalysis",
+                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant", "LowBitAnalysis", "LowBitRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +64,7 @@ let package = Package(
         .testTarget(name: "LowBitCLITests", dependencies: ["lowbit", "LowBitIO", "LowBitTensor"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
         .testTarget(name: "LowBitAnalysisTests", dependencies: ["LowBitAnalysis", "LowBitIO"], resources: [.copy("Golden")]),
+        .testTarget(name: "LowBitRuntimeTests", dependencies: ["LowBitRuntime", "CLowBitRuntimeKernels", "LowBitTensor"]),
     ],
     swiftLanguageModes: [.v6]
 )

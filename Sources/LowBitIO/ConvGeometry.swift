@@ -1,4 +1,3 @@
-import LowBitIO
 import LowBitTensor
 
 /// Output size and padding of a 2-D window op (convolution or pooling) on one spatial axis.

@@ -1,0 +1,54 @@
+// Binary convolution = bit-level im2col + binary GEMM + zero-padding correction.
+//
+// im2col. The packed NHWC input has one row of P = ceil(C / 64) words per pixel, so a tap is P
+// whole words and a column row is kernel_h * kernel_w * P words, copied word by word. Taps
+// outside the image are written as all-0 words, i.e. as +1 values.
+//
+// Zero-padding correction (as in Larq Compute Engine). The reference convolution treats a padded
+// input as 0, which has no binary code. The GEMM over the column row instead sees +1 at every
+// channel of a padded tap t, so for output channel j it adds
+//     S[j][t] = sum_c w[j][t][c] * (+1) = C - 2 * popcount(w_bits[j][t])
+// for each padded tap. Hence
+//     dot_reference = dot_gemm - sum over padded taps t of S[j][t].
+// The set of padded taps depends only on the output position (oy, ox), and there are few distinct
+// sets (8 border cases for a 3x3 'same' convolution), so BinaryConv2D.swift computes one table row
+// per distinct set and one pattern index per output pixel (-1 when nothing is padded), and
+// lbr_subtract_row_corrections applies them after the GEMM: exact integer arithmetic.
+#include "internal.h"
+
+void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_conv_geometry *g,
+                      size_t row_begin, size_t row_end, uint64_t *columns) {
+    const size_t taps = (size_t)g->kernel_h * (size_t)g->kernel_w;
+    const size_t row_words = taps * words_per_pixel;
+    const size_t pixels = (size_t)g->out_h * (size_t)g->out_w;
+    for (size_t r = row_begin; r < row_end; r++) {
+        size_t b = r / pixels, pixel = r % pixels;
+        int oy = (int)(pixel / (size_t)g->out_w), ox = (int)(pixel % (size_t)g->out_w);
+        const uint64_t *image = input + b * (size_t)g->height * (size_t)g->width * words_per_pixel;
+        uint64_t *dst = columns + (r - row_begin) * row_words;
+        for (int ky = 0; ky < g->kernel_h; ky++) {
+            int iy = oy * g->stride_h - g->pad_top + ky;
+            for (int kx = 0; kx < g->kernel_w; kx++) {
+                int ix = ox * g->stride_w - g->pad_left + kx;
+                if (iy < 0 || iy >= g->height || ix < 0 || ix >= g->width) {
+                    memset(dst, 0, words_per_pixel * sizeof(uint64_t));
+                } else {
+                    memcpy(dst, image + ((size_t)iy * (size_t)g->width + (size_t)ix) * words_per_pixel,
+                           words_per_pixel * sizeof(uint64_t));
+                }
+                dst += words_per_pixel;
+            }
+        }
+    }
+}
+
+void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,
+                                  const int32_t *pattern, size_t pixels, const int32_t *table) {
+    for (size_t r = row_begin; r < row_end; r++) {
+        int32_t p = pattern[r % pixels];
+        if (p < 0) continue;
+        const int32_t *correction = table + (size_t)p * n;
+        int32_t *row = dot + (r - row_begin) * ldd;
+        for (size_t j = 0; j < n; j++) row[j] -= correction[j];
+    }
+}

@@ -1,0 +1,222 @@
+// Binary GEMM: out[m][j] = K - 2 * popcount(a[m] XOR w[j]).
+//
+// Math. With -1 encoded as bit 1 and +1 as bit 0, the product of two binary values is +1 when
+// their bits agree and -1 when they differ, i.e. a_k * w_k = 1 - 2 * (a_k XOR w_k). Summed over the
+// K logical positions: dot = K - 2 * popcount(a XOR w). Pad bits are 0 in both operands, so their
+// XOR is 0 and K counts only the logical bits (K is passed in; for a convolution it is
+// taps * channels while each tap is padded to whole words).
+//
+// Weight layout. Groups of 4 output rows are interleaved by word: packed[(g * words + k) * 4 + r]
+// holds word k of row 4g + r. One 256-bit load then gives word k of 4 outputs, and the activation
+// word is broadcast to all four lanes, so each 64-bit lane accumulates one output and no horizontal
+// reduction is needed at the end. Measured here (docs/RUNTIME.md) this beat tiles that vectorize
+// along K by about 5% at K = 4096 and by 45% at K = 576, where K-vectorized tiles pay for their
+// tails and their horizontal sums.
+//
+// Popcount. Two AVX2 tiles share the layout:
+// - nibble lookup (lbr_popcount_bytes), 2 rows x 16 outputs: byte counters, folded into 64-bit
+//   lanes with vpsadbw every 31 words (8 * 31 < 256); best for short rows (K < 1024 bits);
+// - one carry-save level of Harley-Seal, 1 row x 16 outputs: for two consecutive words v0, v1 and a
+//   running `ones`, carry = majority(ones, v0, v1) and ones = ones ^ v0 ^ v1, which keeps
+//   popcount(all words so far) = popcount(ones) + 2 * sum popcount(carries), so one popcount
+//   covers two words; 13% faster at K = 4096, 8% slower at K = 576, hence the switch at 16 words.
+// The portable path runs the same layout with scalar popcounts.
+#include "internal.h"
+
+size_t lbr_bgemm_packed_weight_words(size_t n, size_t words) { return lbr_round_up(n, 4) * words; }
+
+void lbr_bgemm_pack_weights(const uint64_t *w, size_t n, size_t words, size_t ldw, uint64_t *packed) {
+    size_t groups = lbr_round_up(n, 4) / 4;
+    for (size_t g = 0; g < groups; g++) {
+        for (size_t k = 0; k < words; k++) {
+            for (size_t r = 0; r < 4; r++) {
+                size_t row = 4 * g + r;
+                packed[(g * words + k) * 4 + r] = row < n ? w[row * ldw + k] : 0;
+            }
+        }
+    }
+}
+
+void lbr_bgemm_ref(const uint64_t *a, size_t lda, size_t m, const uint64_t *w, size_t ldw, size_t n,
+                   size_t words, int32_t depth_bits, int32_t *out, size_t ldo) {
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            int32_t differing = 0;
+            for (size_t k = 0; k < words; k++) {
+                uint64_t x = a[i * lda + k] ^ w[j * ldw + k];
+                for (int bit = 0; bit < 64; bit++) differing += (int32_t)((x >> bit) & 1);
+            }
+            out[i * ldo + j] = depth_bits - 2 * differing;
+        }
+    }
+}
+
+/// Writes depth - 2 * count for the `valid` (<= 4) outputs of one group.
+static void store_group_scalar(const int64_t count[4], int32_t depth_bits, int32_t *dst, size_t valid) {
+    for (size_t r = 0; r < valid; r++) dst[r] = depth_bits - 2 * (int32_t)count[r];
+}
+
+static void bgemm_portable(const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
+                           const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
+                           int32_t *out, size_t ldo) {
+    size_t groups = lbr_round_up(n, 4) / 4;
+    for (size_t m = row_begin; m < row_end; m++) {
+        const uint64_t *x = a + m * lda;
+        for (size_t g = 0; g < groups; g++) {
+            const uint64_t *wg = packed_w + g * words * 4;
+            int64_t count[4] = {0, 0, 0, 0};
+            for (size_t k = 0; k < words; k++) {
+                for (int r = 0; r < 4; r++) count[r] += __builtin_popcountll(x[k] ^ wg[4 * k + r]);
+            }
+            store_group_scalar(count, depth_bits, out + m * ldo + 4 * g, lbr_min(4, n - 4 * g));
+        }
+    }
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+/// Four 64-bit popcount sums -> depth - 2 * sum for the `valid` outputs of a group.
+LBR_INLINE void store_group(__m256i sums, int32_t depth_bits, int32_t *dst, size_t valid) {
+    __m128i counts = lbr_low_dwords(sums);
+    __m128i result = _mm_sub_epi32(_mm_set1_epi32(depth_bits), _mm_add_epi32(counts, counts));
+    if (valid == 4) {
+        _mm_storeu_si128((__m128i *)dst, result);
+    } else {
+        int32_t lanes[4];
+        _mm_storeu_si128((__m128i *)lanes, result);
+        memcpy(dst, lanes, valid * sizeof(int32_t));
+    }
+}
+
+LBR_INLINE __m256i load_group_word(const uint64_t *wg, size_t k) {
+    return _mm256_loadu_si256((const __m256i *)(wg + 4 * k));
+}
+
+/// Nibble-lookup tile: `rows` activation rows x `groups` weight groups; sums[r * groups + g] gets
+/// per-lane popcounts of a XOR w.
+LBR_INLINE void lookup_tile(int rows, int groups, const uint64_t *a, size_t lda, const uint64_t *wg,
+                            size_t group_stride, size_t words, __m256i *sums) {
+    const __m256i zero = _mm256_setzero_si256();
+    for (int t = 0; t < rows * groups; t++) sums[t] = zero;
+    for (size_t k0 = 0; k0 < words; k0 += 31) {
+        size_t k1 = lbr_min(words, k0 + 31);
+        __m256i bytes[8];
+        for (int t = 0; t < rows * groups; t++) bytes[t] = zero;
+        for (size_t k = k0; k < k1; k++) {
+            __m256i y[4];
+            for (int g = 0; g < groups; g++) y[g] = load_group_word(wg + g * group_stride, k);
+            for (int r = 0; r < rows; r++) {
+                __m256i x = _mm256_set1_epi64x((long long)a[r * lda + k]);
+                for (int g = 0; g < groups; g++) {
+                    bytes[r * groups + g] = _mm256_add_epi8(bytes[r * groups + g],
+                                                            lbr_popcount_bytes(_mm256_xor_si256(x, y[g])));
+                }
+            }
+        }
+        for (int t = 0; t < rows * groups; t++) sums[t] = _mm256_add_epi64(sums[t], _mm256_sad_epu8(bytes[t], zero));
+    }
+}
+
+/// Carry-save tile: one activation row x `groups` weight groups (see the file comment).
+LBR_INLINE void carry_save_tile(int groups, const uint64_t *a, const uint64_t *wg, size_t group_stride,
+                                size_t words, __m256i *sums) {
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i ones[4], carries[4];
+    for (int g = 0; g < groups; g++) { ones[g] = zero; carries[g] = zero; }
+    size_t k = 0;
+    while (k + 2 <= words) {
+        size_t end = lbr_min(words, k + 62);
+        __m256i bytes[4];
+        for (int g = 0; g < groups; g++) bytes[g] = zero;
+        for (; k + 2 <= end; k += 2) {
+            __m256i x0 = _mm256_set1_epi64x((long long)a[k]);
+            __m256i x1 = _mm256_set1_epi64x((long long)a[k + 1]);
+            for (int g = 0; g < groups; g++) {
+                __m256i v0 = _mm256_xor_si256(x0, load_group_word(wg + g * group_stride, k));
+                __m256i v1 = _mm256_xor_si256(x1, load_group_word(wg + g * group_stride, k + 1));
+                __m256i partial = _mm256_xor_si256(ones[g], v0);
+                __m256i carry = _mm256_or_si256(_mm256_and_si256(ones[g], v0), _mm256_and_si256(partial, v1));
+                ones[g] = _mm256_xor_si256(partial, v1);
+                bytes[g] = _mm256_add_epi8(bytes[g], lbr_popcount_bytes(carry));
+            }
+        }
+        for (int g = 0; g < groups; g++) carries[g] = _mm256_add_epi64(carries[g], _mm256_sad_epu8(bytes[g], zero));
+    }
+    if (k < words) {
+        // An odd last word is a half adder: carry = ones & v, ones ^= v.
+        __m256i x = _mm256_set1_epi64x((long long)a[k]);
+        for (int g = 0; g < groups; g++) {
+            __m256i v = _mm256_xor_si256(x, load_group_word(wg + g * group_stride, k));
+            __m256i carry = _mm256_and_si256(ones[g], v);
+            ones[g] = _mm256_xor_si256(ones[g], v);
+            carries[g] = _mm256_add_epi64(carries[g], _mm256_sad_epu8(lbr_popcount_bytes(carry), zero));
+        }
+    }
+    for (int g = 0; g < groups; g++) {
+        sums[g] = _mm256_add_epi64(_mm256_add_epi64(carries[g], carries[g]),
+                                   _mm256_sad_epu8(lbr_popcount_bytes(ones[g]), zero));
+    }
+}
+
+/// One tile of `rows` x `groups`, specialised at compile time through the literal arguments.
+LBR_INLINE void run_tile(int carry_save, int rows, int groups, const uint64_t *a, size_t lda,
+                         const uint64_t *wg, size_t words, int32_t depth_bits, int32_t *out, size_t ldo,
+                         size_t first_column, size_t n) {
+    __m256i sums[8];
+    if (carry_save) {
+        carry_save_tile(groups, a, wg, words * 4, words, sums);
+    } else {
+        lookup_tile(rows, groups, a, lda, wg, words * 4, words, sums);
+    }
+    for (int r = 0; r < rows; r++) {
+        for (int g = 0; g < groups; g++) {
+            size_t column = first_column + 4 * (size_t)g;
+            store_group(sums[r * groups + g], depth_bits, out + r * ldo + column, lbr_min(4, n - column));
+        }
+    }
+}
+
+static void bgemm_avx2(const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
+                       const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
+                       int32_t *out, size_t ldo) {
+    const size_t groups = lbr_round_up(n, 4) / 4;
+    const int carry_save = words >= 16;
+    const size_t tile_rows = carry_save ? 1 : 2;
+    // Column blocks of about 16 KB of weights stay in L1 while every row of the range passes.
+    size_t block = 16384 / (words * 32);
+    block = block < 4 ? 4 : block / 4 * 4;
+    for (size_t gb = 0; gb < groups; gb += block) {
+        size_t ge = lbr_min(groups, gb + block);
+        for (size_t m = row_begin; m < row_end; m += tile_rows) {
+            int rows = (int)lbr_min(tile_rows, row_end - m);
+            for (size_t g = gb; g < ge; g += 4) {
+                int count = (int)lbr_min(4, ge - g);
+                const uint64_t *wg = packed_w + g * words * 4;
+                const uint64_t *x = a + m * lda;
+                int32_t *dst = out + m * ldo;
+                switch (carry_save * 100 + rows * 10 + count) {
+#define LBR_TILE_CASE(CS, R, G) \
+    case CS * 100 + R * 10 + G: run_tile(CS, R, G, x, lda, wg, words, depth_bits, dst, ldo, 4 * g, n); break;
+                    LBR_TILE_CASE(1, 1, 4) LBR_TILE_CASE(1, 1, 3) LBR_TILE_CASE(1, 1, 2) LBR_TILE_CASE(1, 1, 1)
+                    LBR_TILE_CASE(0, 2, 4) LBR_TILE_CASE(0, 2, 3) LBR_TILE_CASE(0, 2, 2) LBR_TILE_CASE(0, 2, 1)
+                    LBR_TILE_CASE(0, 1, 4) LBR_TILE_CASE(0, 1, 3) LBR_TILE_CASE(0, 1, 2) LBR_TILE_CASE(0, 1, 1)
+#undef LBR_TILE_CASE
+                }
+            }
+        }
+    }
+}
+LBR_AVX2_END
+#endif
+
+void lbr_bgemm(lbr_isa isa, const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
+               const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
+               int32_t *out, size_t ldo) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa) && words > 0) {
+        bgemm_avx2(a, lda, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
+        return;
+    }
+#endif
+    bgemm_portable(a, lda, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
+}

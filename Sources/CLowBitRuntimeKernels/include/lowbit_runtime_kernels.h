@@ -1,0 +1,137 @@
+#ifndef LOWBIT_RUNTIME_KERNELS_H
+#define LOWBIT_RUNTIME_KERNELS_H
+// Low-bit inference kernels of LowBitRuntime (docs/RUNTIME.md has the layouts and the math).
+//
+// Every fast kernel takes an `lbr_isa` and has a `_ref` twin written as plain loops; tests compare
+// the two bit for bit (integer outputs and the float transforms, which use no FMA contraction).
+// AVX2 code is compiled per function (see internal.h), so a plain `swift build` produces it and the
+// package needs no unsafeFlags. Kernels that take `row_begin`/`row_end` compute those output rows
+// only, so the Swift caller can split rows across threads.
+#include <stddef.h>
+#include <stdint.h>
+
+/// Which code path a kernel runs. AVX2 silently degrades to PORTABLE where it was not compiled
+/// (non-x86 targets); pass `lbr_best_isa()` unless a test wants one path in particular.
+typedef enum { LBR_ISA_PORTABLE = 0, LBR_ISA_AVX2 = 1 } lbr_isa;
+
+/// AVX2 when the CPU has AVX2, FMA, POPCNT and BMI2 and the environment variable
+/// LOWBIT_FORCE_PORTABLE is unset (or "0"); otherwise PORTABLE. Computed once.
+lbr_isa lbr_best_isa(void);
+/// 1 when `isa` can run on this CPU (PORTABLE always can), ignoring LOWBIT_FORCE_PORTABLE.
+int lbr_isa_supported(lbr_isa isa);
+
+// ---- Sign-bit packing (bitpack.c) ------------------------------------------------------------
+/// Packs `rows` x `cols` floats (row stride `ldx`) into sign bits: element c of a row is bit c % 64
+/// of word c / 64, set when x < 0 (so -0.0, +0.0 and NaN give 0, i.e. +1; sign(0) = +1). Bits past
+/// `cols` up to `words_per_row * 64` are 0.
+void lbr_pack_signs(lbr_isa isa, const float *x, size_t rows, size_t cols, size_t ldx,
+                    uint64_t *out, size_t words_per_row);
+void lbr_pack_signs_ref(const float *x, size_t rows, size_t cols, size_t ldx,
+                        uint64_t *out, size_t words_per_row);
+/// The inverse as bytes: out[r][c] = bit c of row r (1 for -1, 0 for +1), `cols` bytes per row
+/// (stride ldo) from rows of `words_per_row` words.
+void lbr_unpack_bits_u8(lbr_isa isa, const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
+                        uint8_t *out, size_t ldo);
+void lbr_unpack_bits_u8_ref(const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
+                            uint8_t *out, size_t ldo);
+
+// ---- Binary GEMM (binary_gemm.c) -------------------------------------------------------------
+/// Words of the interleaved weight layout for `n` rows of `words` words: n rounded up to 4.
+size_t lbr_bgemm_packed_weight_words(size_t n, size_t words);
+/// Row-major sign bits w[n][words] (row stride `ldw` words) -> groups of 4 rows interleaved by
+/// word: packed[(g * words + k) * 4 + r] = w[4g + r][k]; missing rows of the last group are 0.
+void lbr_bgemm_pack_weights(const uint64_t *w, size_t n, size_t words, size_t ldw, uint64_t *packed);
+/// out[m][j] = depth_bits - 2 * popcount(a[m] XOR w[j]) for rows m in [row_begin, row_end) and
+/// j < n. `a` holds rows of `words` sign-bit words (stride `lda`); `packed_w` comes from
+/// lbr_bgemm_pack_weights. Pad bits must be 0 in both operands so they never count.
+void lbr_bgemm(lbr_isa isa, const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
+               const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
+               int32_t *out, size_t ldo);
+/// Reference: the same product from row-major w[n][words] (stride ldw), one bit at a time.
+void lbr_bgemm_ref(const uint64_t *a, size_t lda, size_t m, const uint64_t *w, size_t ldw, size_t n,
+                   size_t words, int32_t depth_bits, int32_t *out, size_t ldo);
+
+// ---- Output transforms of binary dot products (output_transform.c) ---------------------------
+/// out[r][j] = (float)dot[r][j] * multiplier[j] + bias[j]: the folded scale/BatchNorm. The product
+/// is rounded before the sum (no FMA), so every path gives the same floats.
+void lbr_output_float(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                      const float *multiplier, const float *bias, float *out, size_t ldo);
+void lbr_output_float_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                          const float *multiplier, const float *bias, float *out, size_t ldo);
+/// Sign bits for the next binary layer: bit j of row r = (dot[r][j] < threshold[j]) XOR flip bit j,
+/// with `flip` packed like the output (words_per_row words, bit j = channel j). Pad bits are 0.
+void lbr_output_bits(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                     const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row);
+void lbr_output_bits_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                         const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row);
+
+// ---- Binary convolution pieces (binary_conv.c) -----------------------------------------------
+/// Geometry of an NHWC convolution; padded taps lie outside [0, height) x [0, width).
+typedef struct {
+    int32_t batch, height, width;
+    int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+    int32_t out_h, out_w;
+} lbr_conv_geometry;
+/// Bit-level im2col: `input` holds one row of `words_per_pixel` sign-bit words per pixel (NHWC);
+/// column row r (output pixel (b, oy, ox) in NHWC order), for r in [row_begin, row_end), gets the
+/// kernel_h * kernel_w taps in (ky, kx) order, each `words_per_pixel` words; padded taps are all-0
+/// words (+1 values, corrected by lbr_subtract_row_corrections). `columns` points at row_begin.
+void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_conv_geometry *g,
+                      size_t row_begin, size_t row_end, uint64_t *columns);
+/// dot[r - row_begin][j] -= table[pattern[r % pixels] * n + j] for rows r in [row_begin, row_end)
+/// whose pattern is >= 0; `pattern` has one entry per output pixel (out_h * out_w) and `dot`
+/// points at row_begin. Applies the zero-padding correction (binary_conv.c).
+void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,
+                                  const int32_t *pattern, size_t pixels, const int32_t *table);
+
+// ---- Ternary GEMM with group scales (ternary_gemm.c) -----------------------------------------
+/// Bytes of the int8-path weight layout: n rounded up to 8 times k rounded up to 4.
+size_t lbr_tgemm_packed_weight_bytes(size_t n, size_t k);
+/// Floats of the int8-path scale layout: n rounded up to 8 times the group count.
+size_t lbr_tgemm_packed_scale_count(size_t n, size_t k, size_t group);
+/// Ternary values t[n][k] in {-1, 0, 1} (stride ldt) and scales alpha[n][ceil(k / group)]
+/// (stride lda) -> tiles of 8 rows: bytes [tile][k / 4][8][4], scales [tile][group index][8].
+/// `group` must be a multiple of 4.
+void lbr_tgemm_pack_weights(const int8_t *t, size_t ldt, const float *alpha, size_t lda,
+                            size_t n, size_t k, size_t group, int8_t *packed_t, float *packed_alpha);
+/// out[m][j] = input_scale * (sum_g alpha[j][g] * sum_{k in g} t[j][k] * a[m][k] - correction[j])
+/// + bias[j], with `a` unsigned bytes (stride lda). int8 inputs are passed XOR 0x80 with their
+/// offset folded into `correction`, sign bits as 0/1 bytes with input_scale -2 (TernaryGEMM.swift).
+/// Group sums are exact int32; the scaled sum is float (FMA on the AVX2 path), so the paths agree
+/// within float rounding, not bit for bit.
+void lbr_tgemm_u8(lbr_isa isa, const uint8_t *a, size_t lda, size_t row_begin, size_t row_end,
+                  const int8_t *packed_t, const float *packed_alpha, size_t n, size_t k, size_t group,
+                  float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
+void lbr_tgemm_u8_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *t, size_t ldt,
+                      const float *alpha, size_t ld_alpha, size_t n, size_t k, size_t group,
+                      float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
+
+// ---- Int8 GEMM (int8_gemm.c) -----------------------------------------------------------------
+/// int16 elements of the packed weight layout: n rounded up to 16 times k rounded up to 2.
+size_t lbr_i8gemm_packed_weight_count(size_t n, size_t k);
+/// int8 weights w[n][k] (stride ldw) -> int16 column tiles [n / 16][k / 2][16][2] (zeros pad).
+void lbr_i8gemm_pack_weights(const int8_t *w, size_t n, size_t k, size_t ldw, int16_t *packed);
+/// acc[m][j] = sum_k a[m][k] * w[j][k] exactly in int32, for rows in [row_begin, row_end); `a` is
+/// uint8 (a_is_signed = 0) or int8 (1), stride lda. Zero points are not subtracted here: fold
+/// -z_a * sum_k w[j][k] into the bias (Int8GEMM.swift).
+void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
+                const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc);
+void lbr_i8gemm_ref(const void *a, int a_is_signed, size_t lda, size_t m, const int8_t *w, size_t ldw,
+                    size_t n, size_t k, int32_t *acc, size_t ldc);
+
+// ---- Requantization (requantize.c) -----------------------------------------------------------
+/// gemmlowp/TFLite rounding, see requantize.c: x saturated by a left shift (shift < 0), then
+/// SaturatingRoundingDoublingHighMul(x, multiplier) (ties toward +infinity), then
+/// RoundingDivideByPOT by shift (shift > 0; ties away from zero). multiplier in [2^30, 2^31),
+/// shift in [-31, 31].
+int32_t lbr_requantize_one(int32_t x, int32_t multiplier, int32_t shift);
+/// out[r][j] = clamp(lbr_requantize_one(acc[r][j] + bias[j], multiplier[j], shift[j]) + zero_point,
+/// qmin, qmax) as int8 (out_is_signed = 1) or uint8 (0). The bias add wraps in two's complement.
+void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+                    const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                    int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo);
+void lbr_requantize_ref(const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+                        const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                        int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo);
+
+#endif

@@ -1,0 +1,171 @@
+// Int8 GEMM: acc[m][j] = sum_k a[m][k] * w[j][k], uint8 or int8 activations, int8 weights,
+// exact int32 accumulation.
+//
+// Exactness. vpmaddubsw (u8 x s8, pairs added into int16) saturates: 255 * 127 * 2 = 64770 > 32767,
+// and the sign trick that avoids it (|a| x sign(w, a)) needs an extra vpsignb/vpabsb per multiply,
+// which shares the multiply ports here and measured slower. So both operands are widened to int16
+// once, when packed, and vpmaddwd multiplies 16 pairs and adds adjacent products into int32: a pair
+// sum is at most 2 * 255 * 128 = 65280, far inside int32, and the sum over k stays exact for
+// k <= 2^31 / (255 * 128) = 65793 (Int8GEMM.swift checks).
+//
+// Layouts. Weights: column tiles of 16 outputs, [n / 16][k / 2][16][2] int16, so one 256-bit load
+// holds 2 consecutive k for 8 outputs. Activations: panels of 4 rows, [k / 2][4][2] int16, widened
+// once per call; a 32-bit broadcast gives one row's k pair. The 4 x 16 register tile keeps 8
+// accumulators. Measured at 1024^3 (docs/BENCHMARKS.md): widening all panels first and sweeping
+// them past each weight tile over the full k beat k/n cache blocking with per-block repacking by
+// about 10%, and pre-broadcasting the panel (loads instead of vpbroadcastd) was 5% slower.
+//
+// Zero points are not handled here: with symmetric weights, sum (a - z_a) w = sum a w - z_a sum w,
+// and Int8GEMM.swift folds -z_a * sum_k w[j][k] into the int32 bias once.
+#include "internal.h"
+#include <stdlib.h>
+
+enum { PANEL_ROWS = 4, TILE_COLUMNS = 16 };
+
+size_t lbr_i8gemm_packed_weight_count(size_t n, size_t k) {
+    return lbr_round_up(n, TILE_COLUMNS) * lbr_round_up(k, 2);
+}
+
+void lbr_i8gemm_pack_weights(const int8_t *w, size_t n, size_t k, size_t ldw, int16_t *packed) {
+    const size_t n16 = lbr_round_up(n, TILE_COLUMNS), k2 = lbr_round_up(k, 2);
+    for (size_t j = 0; j < n16; j++) {
+        for (size_t kk = 0; kk < k2; kk++) {
+            int16_t value = (j < n && kk < k) ? w[j * ldw + kk] : 0;
+            packed[(j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (kk / 2) * 2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2 + kk % 2] = value;
+        }
+    }
+}
+
+LBR_INLINE int32_t activation(const void *a, int a_is_signed, size_t index) {
+    return a_is_signed ? ((const int8_t *)a)[index] : ((const uint8_t *)a)[index];
+}
+
+void lbr_i8gemm_ref(const void *a, int a_is_signed, size_t lda, size_t m, const int8_t *w, size_t ldw,
+                    size_t n, size_t k, int32_t *acc, size_t ldc) {
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            int32_t sum = 0;
+            for (size_t kk = 0; kk < k; kk++) sum += activation(a, a_is_signed, i * lda + kk) * w[j * ldw + kk];
+            acc[i * ldc + j] = sum;
+        }
+    }
+}
+
+static void i8gemm_portable(const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
+                            const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
+    const size_t k2 = lbr_round_up(k, 2);
+    for (size_t i = row_begin; i < row_end; i++) {
+        for (size_t j = 0; j < n; j++) {
+            const int16_t *column = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2;
+            int32_t sum = 0;
+            for (size_t kk = 0; kk < k; kk++) {
+                sum += activation(a, a_is_signed, i * lda + kk) * column[(kk / 2) * 2 * TILE_COLUMNS + kk % 2];
+            }
+            acc[i * ldc + j] = sum;
+        }
+    }
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+/// Widens 16 activations of one row to int16 (zero for a missing row).
+LBR_INLINE __m256i widen16(const void *a, int a_is_signed, size_t index, int present) {
+    if (!present) return _mm256_setzero_si256();
+    __m128i bytes = _mm_loadu_si128((const __m128i *)((const uint8_t *)a + index));
+    return a_is_signed ? _mm256_cvtepi8_epi16(bytes) : _mm256_cvtepu8_epi16(bytes);
+}
+
+/// Widens rows [row, row + rows) of `a` into a [k pair][4][2] int16 panel; missing rows and the
+/// odd k past the end are 0. Sixteen k at a time, the four rows' k pairs (32-bit units) are
+/// transposed with unpack instructions: pair p of rows 0..3 becomes 16 contiguous bytes.
+static void pack_panel(const void *a, int a_is_signed, size_t lda, size_t row, size_t rows, size_t k, int16_t *panel) {
+    const size_t pairs = (k + 1) / 2;
+    size_t kk = 0;
+    for (; kk + 16 <= k; kk += 16) {
+        __m256i r0 = widen16(a, a_is_signed, row * lda + kk, 1);
+        __m256i r1 = widen16(a, a_is_signed, (row + 1) * lda + kk, rows > 1);
+        __m256i r2 = widen16(a, a_is_signed, (row + 2) * lda + kk, rows > 2);
+        __m256i r3 = widen16(a, a_is_signed, (row + 3) * lda + kk, rows > 3);
+        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
+        __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
+        __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+        __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+        __m256i *dst = (__m256i *)(panel + (kk / 2) * PANEL_ROWS * 2);
+        _mm256_storeu_si256(dst, _mm256_permute2x128_si256(u0, u1, 0x20));
+        _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(u2, u3, 0x20));
+        _mm256_storeu_si256(dst + 2, _mm256_permute2x128_si256(u0, u1, 0x31));
+        _mm256_storeu_si256(dst + 3, _mm256_permute2x128_si256(u2, u3, 0x31));
+    }
+    memset(panel + (kk / 2) * PANEL_ROWS * 2, 0, (pairs - kk / 2) * PANEL_ROWS * 2 * sizeof(int16_t));
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t t = kk; t < k; t++) {
+            panel[(t / 2) * PANEL_ROWS * 2 + r * 2 + t % 2] = (int16_t)activation(a, a_is_signed, (row + r) * lda + t);
+        }
+    }
+}
+
+/// 4 rows x 16 columns over `pairs` k pairs, stored into acc (`rows` x `columns` of them).
+static void tile_4x16(const int16_t *panel, const int16_t *wt, size_t pairs, int32_t *acc, size_t ldc,
+                      size_t rows, size_t columns) {
+    __m256i c[8];
+    for (int t = 0; t < 8; t++) c[t] = _mm256_setzero_si256();
+    for (size_t p = 0; p < pairs; p++) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(wt + p * 2 * TILE_COLUMNS));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(wt + p * 2 * TILE_COLUMNS + 16));
+        for (int r = 0; r < PANEL_ROWS; r++) {
+            int32_t pair;
+            memcpy(&pair, panel + (p * PANEL_ROWS + (size_t)r) * 2, sizeof pair);
+            __m256i x = _mm256_set1_epi32(pair);
+            c[2 * r] = _mm256_add_epi32(c[2 * r], _mm256_madd_epi16(x, w0));
+            c[2 * r + 1] = _mm256_add_epi32(c[2 * r + 1], _mm256_madd_epi16(x, w1));
+        }
+    }
+    for (size_t r = 0; r < rows; r++) {
+        int32_t *dst = acc + r * ldc;
+        if (columns == TILE_COLUMNS) {
+            _mm256_storeu_si256((__m256i *)dst, c[2 * r]);
+            _mm256_storeu_si256((__m256i *)(dst + 8), c[2 * r + 1]);
+            continue;
+        }
+        int32_t lanes[TILE_COLUMNS];
+        _mm256_storeu_si256((__m256i *)lanes, c[2 * r]);
+        _mm256_storeu_si256((__m256i *)(lanes + 8), c[2 * r + 1]);
+        memcpy(dst, lanes, columns * sizeof(int32_t));
+    }
+}
+
+/// The whole row range is widened into panels once; then, for each 16-column weight tile (2 * k
+/// bytes, in L1 or L2), every panel streams past it, each tile covering the full k, so the
+/// accumulators are written once.
+static void i8gemm_avx2(const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
+                        const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
+    const size_t k2 = lbr_round_up(k, 2), pairs = k2 / 2, panels = (row_end - row_begin + PANEL_ROWS - 1) / PANEL_ROWS;
+    int16_t *packed_a = malloc(panels * k2 * PANEL_ROWS * sizeof(int16_t));
+    if (packed_a == NULL) {
+        i8gemm_portable(a, a_is_signed, lda, row_begin, row_end, packed_w, n, k, acc, ldc);
+        return;
+    }
+    for (size_t p = 0; p < panels; p++) {
+        size_t row = row_begin + p * PANEL_ROWS;
+        pack_panel(a, a_is_signed, lda, row, lbr_min(PANEL_ROWS, row_end - row), k, packed_a + p * k2 * PANEL_ROWS);
+    }
+    for (size_t j = 0; j < n; j += TILE_COLUMNS) {
+        const int16_t *wt = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS;
+        for (size_t p = 0; p < panels; p++) {
+            size_t row = row_begin + p * PANEL_ROWS;
+            tile_4x16(packed_a + p * k2 * PANEL_ROWS, wt, pairs, acc + row * ldc + j, ldc,
+                      lbr_min(PANEL_ROWS, row_end - row), lbr_min(TILE_COLUMNS, n - j));
+        }
+    }
+    free(packed_a);
+}
+LBR_AVX2_END
+#endif
+
+void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
+                const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) { i8gemm_avx2(a, a_is_signed, lda, row_begin, row_end, packed_w, n, k, acc, ldc); return; }
+#endif
+    i8gemm_portable(a, a_is_signed, lda, row_begin, row_end, packed_w, n, k, acc, ldc);
+}

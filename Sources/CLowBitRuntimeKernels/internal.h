@@ -1,0 +1,52 @@
+#ifndef LOWBIT_RUNTIME_INTERNAL_H
+#define LOWBIT_RUNTIME_INTERNAL_H
+// Shared helpers of the runtime kernels.
+//
+// Why per-function targets: without a target CPU, `swift build -c release` compiles C for baseline
+// x86-64 (SSE2), and passing -mavx2 would need unsafeFlags, which make a package unusable as a
+// dependency (shared/DESIGN.md section 4). So the AVX2 kernels sit between LBR_AVX2_BEGIN and
+// LBR_AVX2_END, which give every function in between target("avx2,popcnt,fma,bmi2"), and
+// lbr_best_isa() picks them at run time only on CPUs that have those features. Everything outside
+// those regions is portable C.
+#include "lowbit_runtime_kernels.h"
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define LBR_HAVE_AVX2 1
+#include <immintrin.h>
+#define LBR_AVX2_BEGIN _Pragma("clang attribute push(__attribute__((target(\"avx2,popcnt,fma,bmi2\"))), apply_to = function)")
+#define LBR_AVX2_END _Pragma("clang attribute pop")
+#else
+#define LBR_HAVE_AVX2 0
+#endif
+
+#define LBR_INLINE static inline __attribute__((always_inline))
+
+LBR_INLINE size_t lbr_round_up(size_t x, size_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+LBR_INLINE size_t lbr_min(size_t a, size_t b) { return a < b ? a : b; }
+
+/// 1 when the AVX2 path was both requested and compiled in.
+LBR_INLINE int lbr_use_avx2(lbr_isa isa) { return LBR_HAVE_AVX2 && isa == LBR_ISA_AVX2; }
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+/// Per-byte popcount of a 256-bit vector with the nibble lookup table (Mula's method): each byte
+/// is split into its low and high nibble, vpshufb looks both up in a 16-entry table of nibble
+/// popcounts, and the two counts are added. A byte's count is at most 8.
+LBR_INLINE __m256i lbr_popcount_bytes(__m256i v) {
+    const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                           0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+    __m256i lo = _mm256_and_si256(v, low_nibbles);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(table, lo), _mm256_shuffle_epi8(table, hi));
+}
+
+/// The low 32 bits of each 64-bit lane, as 4 int32 (lanes 0..3).
+LBR_INLINE __m128i lbr_low_dwords(__m256i v) {
+    return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+}
+LBR_AVX2_END
+#endif
+
+#endif

@@ -1,0 +1,105 @@
+// Output transforms: from int32 binary dot products to what the next layer reads.
+//
+// Float output. A binary layer followed by a per-channel scale alpha_j and an affine BatchNorm
+// (gamma, beta, mean, var) computes y = gamma_j * (alpha_j * dot - mean_j) / sqrt(var_j + eps) + beta_j,
+// which is one multiply and one add per element: y = dot * multiplier_j + bias_j with
+// multiplier_j = gamma_j * alpha_j / sqrt(var_j + eps) and bias_j = beta_j - gamma_j * mean_j / sqrt(...)
+// (folded once, in BinaryOutputTransform.swift). The product is rounded before the add on every
+// path (no FMA), so the paths agree bit for bit.
+//
+// Sign-bit output. When the next layer binarizes y, only y < 0 matters. For multiplier_j > 0,
+// y < 0 <=> dot < -bias_j / multiplier_j, and since dot is an integer that is dot < threshold_j with
+// threshold_j = ceil(-bias_j / multiplier_j). For multiplier_j < 0 (a negative gamma or alpha) the
+// inequality turns over: y < 0 <=> dot > -bias_j / multiplier_j <=> NOT(dot < floor(...) + 1), so the
+// channel keeps the same compare and sets its flip bit. One compare and one XOR per channel, and
+// the result is written directly as packed bits (bit = 1 for -1, as lbr_pack_signs does).
+#include "internal.h"
+
+#pragma STDC FP_CONTRACT OFF
+
+/// The float transform of one element; a separate statement for the product keeps it unfused.
+static inline float scaled(int32_t dot, float multiplier, float bias) {
+    float product = (float)dot * multiplier;
+    return product + bias;
+}
+
+void lbr_output_float_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                          const float *multiplier, const float *bias, float *out, size_t ldo) {
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t j = 0; j < n; j++) out[r * ldo + j] = scaled(dot[r * ldd + j], multiplier[j], bias[j]);
+    }
+}
+
+LBR_INLINE uint64_t flip_bit(const uint64_t *flip, size_t j) { return (flip[j / 64] >> (j % 64)) & 1; }
+
+void lbr_output_bits_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                         const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row) {
+    for (size_t r = 0; r < rows; r++) {
+        uint64_t *row = out + r * words_per_row;
+        for (size_t w = 0; w < words_per_row; w++) row[w] = 0;
+        for (size_t j = 0; j < n; j++) {
+            uint64_t bit = (uint64_t)(dot[r * ldd + j] < threshold[j]) ^ flip_bit(flip, j);
+            row[j / 64] |= bit << (j % 64);
+        }
+    }
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+static void output_float_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                              const float *multiplier, const float *bias, float *out, size_t ldo) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *src = dot + r * ldd;
+        float *dst = out + r * ldo;
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
+                                           _mm256_loadu_ps(multiplier + j));
+            _mm256_storeu_ps(dst + j, _mm256_add_ps(product, _mm256_loadu_ps(bias + j)));
+        }
+        for (; j < n; j++) dst[j] = scaled(src[j], multiplier[j], bias[j]);
+    }
+}
+
+/// 8 channels at a time: vpcmpgtd gives threshold > dot, the flip bits of those 8 channels (as
+/// lane masks) are XORed in, and vmovmskps packs the 8 lane signs into a byte of the output word.
+static void output_bits_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                             const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row) {
+    const __m256i lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *src = dot + r * ldd;
+        uint64_t *row = out + r * words_per_row;
+        for (size_t w = 0; w < words_per_row; w++) row[w] = 0;
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
+                                               _mm256_loadu_si256((const __m256i *)(src + j)));
+            int flip_byte = (int)((flip[j / 64] >> (j % 64)) & 0xFF);
+            __m256i flip_lanes = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(flip_byte), lane_bits), lane_bits);
+            int bits = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_xor_si256(below, flip_lanes)));
+            row[j / 64] |= (uint64_t)(uint32_t)bits << (j % 64);
+        }
+        for (; j < n; j++) {
+            uint64_t bit = (uint64_t)(src[j] < threshold[j]) ^ flip_bit(flip, j);
+            row[j / 64] |= bit << (j % 64);
+        }
+    }
+}
+LBR_AVX2_END
+#endif
+
+void lbr_output_float(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                      const float *multiplier, const float *bias, float *out, size_t ldo) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) { output_float_avx2(dot, rows, n, ldd, multiplier, bias, out, ldo); return; }
+#endif
+    lbr_output_float_ref(dot, rows, n, ldd, multiplier, bias, out, ldo);
+}
+
+void lbr_output_bits(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                     const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) { output_bits_avx2(dot, rows, n, ldd, threshold, flip, out, words_per_row); return; }
+#endif
+    lbr_output_bits_ref(dot, rows, n, ldd, threshold, flip, out, words_per_row);
+}

@@ -1,0 +1,131 @@
+// Requantization: int32 accumulators -> int8/uint8 with an int32 fixed-point multiplier.
+//
+// A real multiplier M = S_in * S_w / S_out is written as M = M0 * 2^-31 * 2^-shift with M0 in
+// [2^30, 2^31) (Requantizer.swift). The product is evaluated exactly as gemmlowp and TFLite do, so
+// integer models match them bit for bit:
+//
+// 1. shift < 0 (M >= 1): x <<= -shift, saturating to int32.
+// 2. SaturatingRoundingDoublingHighMul(x, M0) = round(x * M0 / 2^31) with ties toward +infinity.
+//    gemmlowp writes it with a nudge of 2^30 or 1 - 2^30 (by the sign of x * M0) and a division
+//    that truncates toward zero; for an integer y = x * M0 + 2^30 and negative products,
+//    ceil((y + 1 - 2^31) / 2^31) = floor(y / 2^31), so both signs reduce to
+//    floor((x * M0 + 2^30) / 2^31), computed here with one 64-bit add and an arithmetic shift. It
+//    saturates only for x = M0 = INT32_MIN, which M0 >= 2^30 rules out.
+// 3. RoundingDivideByPOT(y, shift) for shift > 0: y / 2^shift rounded to nearest, ties away from
+//    zero: add 1 to the floor when the remainder exceeds half, or half minus one for negative y.
+//
+// The test compares lbr_requantize_one with gemmlowp's own formulas evaluated in Int128, over every
+// shift and the edge accumulators, multipliers and ties. Then out = clamp(y + zero_point, qmin,
+// qmax), where ReLU and ReLU6 are just tighter qmin/qmax.
+#include "internal.h"
+
+LBR_INLINE int32_t saturating_left_shift(int32_t x, int32_t shift) {
+    int64_t v = (int64_t)x * ((int64_t)1 << shift);
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+
+int32_t lbr_requantize_one(int32_t x, int32_t multiplier, int32_t shift) {
+    int32_t left = shift < 0 ? -shift : 0, right = shift > 0 ? shift : 0;
+    int64_t product = (int64_t)saturating_left_shift(x, left) * multiplier;
+    int32_t high = (int32_t)((product + ((int64_t)1 << 30)) >> 31);
+    int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    int32_t remainder = high & mask;
+    int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    return (high >> right) + (remainder > threshold ? 1 : 0);
+}
+
+/// y + zero_point clamped to [qmin, qmax]; clamping first to [qmin - zp, qmax - zp] cannot overflow.
+LBR_INLINE int32_t clamp_add(int32_t y, int32_t zero_point, int32_t qmin, int32_t qmax) {
+    int32_t lo = qmin - zero_point, hi = qmax - zero_point;
+    return (y < lo ? lo : y > hi ? hi : y) + zero_point;
+}
+
+LBR_INLINE int32_t wrapping_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+
+LBR_INLINE void store_quantized(void *out, int out_is_signed, size_t index, int32_t value) {
+    if (out_is_signed) {
+        ((int8_t *)out)[index] = (int8_t)value;
+    } else {
+        ((uint8_t *)out)[index] = (uint8_t)value;
+    }
+}
+
+void lbr_requantize_ref(const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+                        const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                        int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo) {
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t j = 0; j < n; j++) {
+            int32_t y = lbr_requantize_one(wrapping_add(acc[r * ldacc + j], bias[j]), multiplier[j], shift[j]);
+            store_quantized(out, out_is_signed, r * ldo + j, clamp_add(y, zero_point, qmin, qmax));
+        }
+    }
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+/// Steps 1-3 for 8 lanes with per-lane multiplier and shift.
+LBR_INLINE __m256i requantize8(__m256i x, __m256i multiplier, __m256i shift) {
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    __m256i left = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+    __m256i right = _mm256_max_epi32(shift, zero);
+    // 1. Saturating left shift: lanes beyond INT32_MAX >> left (or below INT32_MIN >> left) saturate.
+    __m256i shifted = _mm256_sllv_epi32(x, left);
+    __m256i too_high = _mm256_cmpgt_epi32(x, _mm256_srav_epi32(_mm256_set1_epi32(INT32_MAX), left));
+    __m256i too_low = _mm256_cmpgt_epi32(_mm256_srav_epi32(_mm256_set1_epi32(INT32_MIN), left), x);
+    shifted = _mm256_blendv_epi8(shifted, _mm256_set1_epi32(INT32_MAX), too_high);
+    shifted = _mm256_blendv_epi8(shifted, _mm256_set1_epi32(INT32_MIN), too_low);
+    // 2. floor((x * M0 + 2^30) / 2^31): vpmuldq multiplies the even lanes (sign-extended low
+    // dwords of each qword); shifting both operands right by 32 bits brings the odd lanes there.
+    const __m256i half = _mm256_set1_epi64x((long long)1 << 30);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(shifted, multiplier), half);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(shifted, 32), _mm256_srli_epi64(multiplier, 32)), half);
+    // Bits 31..62 of each product are the result: for even lanes in the low dword after >> 31, for
+    // odd lanes in the high dword after << 1.
+    __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+    // 3. Rounding divide by 2^right, ties away from zero.
+    __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+    __m256i remainder = _mm256_and_si256(high, mask);
+    __m256i threshold = _mm256_add_epi32(_mm256_srli_epi32(mask, 1), _mm256_and_si256(_mm256_cmpgt_epi32(zero, high), one));
+    __m256i round_up = _mm256_and_si256(_mm256_cmpgt_epi32(remainder, threshold), one);
+    return _mm256_add_epi32(_mm256_srav_epi32(high, right), round_up);
+}
+
+static void requantize_avx2(const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                            int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo) {
+    const __m256i lo = _mm256_set1_epi32(qmin - zero_point), hi = _mm256_set1_epi32(qmax - zero_point);
+    const __m256i zp = _mm256_set1_epi32(zero_point);
+    for (size_t r = 0; r < rows; r++) {
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ldacc + j)),
+                                         _mm256_loadu_si256((const __m256i *)(bias + j)));
+            __m256i y = requantize8(x, _mm256_loadu_si256((const __m256i *)(multiplier + j)),
+                                    _mm256_loadu_si256((const __m256i *)(shift + j)));
+            y = _mm256_add_epi32(_mm256_max_epi32(_mm256_min_epi32(y, hi), lo), zp);
+            // Values are already in range, so the saturating packs only narrow; dword 4 holds lanes 4..7.
+            __m256i words = _mm256_packs_epi32(y, y);
+            __m256i bytes = out_is_signed ? _mm256_packs_epi16(words, words) : _mm256_packus_epi16(words, words);
+            bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+            _mm_storel_epi64((__m128i *)((uint8_t *)out + r * ldo + j), _mm256_castsi256_si128(bytes));
+        }
+        for (; j < n; j++) {
+            int32_t y = lbr_requantize_one(wrapping_add(acc[r * ldacc + j], bias[j]), multiplier[j], shift[j]);
+            store_quantized(out, out_is_signed, r * ldo + j, clamp_add(y, zero_point, qmin, qmax));
+        }
+    }
+}
+LBR_AVX2_END
+#endif
+
+void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+                    const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                    int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) {
+        requantize_avx2(acc, rows, n, ldacc, bias, multiplier, shift, zero_point, qmin, qmax, out, out_is_signed, ldo);
+        return;
+    }
+#endif
+    lbr_requantize_ref(acc, rows, n, ldacc, bias, multiplier, shift, zero_point, qmin, qmax, out, out_is_signed, ldo);
+}

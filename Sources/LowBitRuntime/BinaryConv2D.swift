@@ -1,0 +1,162 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+
+/// A binary 2-D convolution (NHWC, ±1 weights and activations) with exact zero padding and a fused
+/// output transform.
+///
+/// Pipeline per block of output pixels: bit-level im2col (each tap is `ceil(C / 64)` words of the
+/// packed input pixel), binary GEMM, the zero-padding correction, then the
+/// ``BinaryOutputTransform`` (floats, or sign bits for the next binary layer). A padded input is 0,
+/// not -1 or +1; the correction makes the result equal the convolution of the ±1 input with the
+/// ±1 weights where padded positions contribute 0 (docs/RUNTIME.md, "Zero padding").
+///
+/// ```swift
+/// let shape = try Conv2DShape(inputHeight: 16, inputWidth: 16, inputChannels: 64, outputChannels: 64,
+///                             kernelSize: 3, stride: 1, padding: .same)
+/// let conv = try BinaryConv2D(shape: shape, weights: w,     // [64][3][3][64], OHWI; signs are used
+///                             output: .signBits(matching: shape.weightsPerOutput, multiplier: m, bias: b))
+/// let next = try conv.forward(x, batch: 1).bits!            // x: [1 * 16 * 16 * 64] floats
+/// ```
+public struct BinaryConv2D: Sendable {
+    public let shape: Conv2DShape
+    public let output: BinaryOutputTransform
+    /// Words per packed input pixel, `ceil(inputChannels / 64)`.
+    public let wordsPerPixel: Int
+    private let gemm: BinaryGEMM
+    private let flips: [UInt64]
+    /// Per output pixel (oy, ox): the index of its padded-tap pattern, or -1 when no tap is padded.
+    private let paddingPattern: [Int32]
+    /// Per pattern, per output channel: the sum over its padded taps of the channel's weight sum.
+    private let paddingCorrection: [Int32]
+
+    /// `weights` are OHWI floats `[outputChannels][kernelHeight][kernelWidth][inputChannels]`; only
+    /// their signs are kept (sign(0) = +1).
+    public init(shape: Conv2DShape, weights: [Float], output: BinaryOutputTransform) throws {
+        guard weights.count == shape.outputChannels * shape.weightsPerOutput else {
+            throw LowBitError.shapeMismatch("\(weights.count) weights for \(shape.outputChannels) x \(shape.kernelHeight) x \(shape.kernelWidth) x \(shape.inputChannels)")
+        }
+        guard output.channelCount == shape.outputChannels else {
+            throw LowBitError.shapeMismatch("output transform has \(output.channelCount) channels, the convolution \(shape.outputChannels)")
+        }
+        self.shape = shape
+        self.output = output
+        flips = output.packedFlips
+        // One packed row per (output channel, tap): consecutive rows form an output's GEMM row.
+        let tapBits = PackedBits(packing: weights, rows: shape.outputChannels * shape.taps, columns: shape.inputChannels)
+        wordsPerPixel = tapBits.wordsPerRow
+        gemm = BinaryGEMM(weightWords: tapBits.words, outputCount: shape.outputChannels,
+                          wordsPerRow: shape.taps * wordsPerPixel, depth: shape.weightsPerOutput)
+        (paddingPattern, paddingCorrection) = Self.paddingCorrections(shape: shape, tapBits: tapBits)
+    }
+
+    /// S[j][t] = C - 2 * popcount(w[j][t]) is what a padded tap t adds to channel j's GEMM result
+    /// (the +1s it sees instead of 0s); each distinct set of padded taps gets the per-channel sums.
+    private static func paddingCorrections(shape: Conv2DShape, tapBits: PackedBits) -> ([Int32], [Int32]) {
+        let taps = shape.taps, n = shape.outputChannels
+        var tapSum = [Int32](repeating: 0, count: n * taps)
+        for row in 0..<(n * taps) {
+            let ones = (0..<tapBits.wordsPerRow).reduce(0) { $0 + tapBits.words[row * tapBits.wordsPerRow + $1].nonzeroBitCount }
+            tapSum[row] = Int32(shape.inputChannels - 2 * ones)
+        }
+        var patternIndex: [[Bool]: Int32] = [:]
+        var pattern = [Int32](), table = [Int32]()
+        for oy in 0..<shape.outputHeight {
+            for ox in 0..<shape.outputWidth {
+                let padded = (0..<taps).map { shape.isPadded(outputY: oy, outputX: ox, ky: $0 / shape.kernelWidth, kx: $0 % shape.kernelWidth) }
+                guard padded.contains(true) else { pattern.append(-1); continue }
+                if let index = patternIndex[padded] { pattern.append(index); continue }
+                let index = Int32(patternIndex.count)
+                patternIndex[padded] = index
+                pattern.append(index)
+                for j in 0..<n {
+                    table.append((0..<taps).reduce(Int32(0)) { padded[$1] ? $0 + tapSum[j * taps + $1] : $0 })
+                }
+            }
+        }
+        return (pattern, table)
+    }
+
+    /// Runs the layer on `batch` images of packed input pixels (`input.rows == batch * H * W`,
+    /// `input.columns == inputChannels`).
+    public func forward(_ input: PackedBits, batch: Int, path: KernelPath = .best) throws -> BinaryLayerOutput {
+        try checkInput(input, batch: batch)
+        let rows = batch * shape.outputHeight * shape.outputWidth, n = shape.outputChannels
+        switch output {
+        case .float:
+            var out = [Float](repeating: 0, count: rows * n)
+            out.withUnsafeMutableBufferPointer { o in
+                let o = o.baseAddress!
+                run(input, batch: batch, path: path) { dots, range in
+                    output.applyFloat(dots, rows: range.count, dotStride: n, into: o + range.lowerBound * n, outStride: n, path: path)
+                }
+            }
+            return .float(out)
+        case .signBits:
+            var bits = PackedBits(rows: rows, columns: n)
+            let wordsPerRow = bits.wordsPerRow
+            bits.words.withUnsafeMutableBufferPointer { o in
+                let o = o.baseAddress!
+                run(input, batch: batch, path: path) { dots, range in
+                    output.applyBits(dots, rows: range.count, dotStride: n, flips: flips,
+                                     into: o + range.lowerBound * wordsPerRow, wordsPerRow: wordsPerRow, path: path)
+                }
+            }
+            return .signBits(bits)
+        }
+    }
+
+    /// Packs the signs of float NHWC input `[batch][H][W][C]`, then runs ``forward(_:batch:path:)``.
+    public func forward(_ input: [Float], batch: Int, path: KernelPath = .best) throws -> BinaryLayerOutput {
+        try forward(PackedBits(packing: input, rows: batch * shape.inputHeight * shape.inputWidth,
+                               columns: shape.inputChannels, path: path), batch: batch, path: path)
+    }
+
+    /// The exact integer convolution (zero padding) before the output transform:
+    /// `[batch * outH * outW][outputChannels]`.
+    public func dotProducts(_ input: PackedBits, batch: Int, path: KernelPath = .best) throws -> [Int32] {
+        try checkInput(input, batch: batch)
+        let n = shape.outputChannels
+        var out = [Int32](repeating: 0, count: batch * shape.outputHeight * shape.outputWidth * n)
+        out.withUnsafeMutableBufferPointer { o in
+            let o = o.baseAddress!
+            run(input, batch: batch, path: path) { dots, range in
+                (o + range.lowerBound * n).update(from: dots, count: range.count * n)
+            }
+        }
+        return out
+    }
+
+    private func checkInput(_ input: PackedBits, batch: Int) throws {
+        guard batch >= 1, input.rows == batch * shape.inputHeight * shape.inputWidth, input.columns == shape.inputChannels else {
+            throw LowBitError.shapeMismatch("input of \(input.rows) pixels x \(input.columns) channels; the convolution takes \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels)")
+        }
+    }
+
+    /// im2col, GEMM and padding correction over blocks of output rows, threads splitting the rows;
+    /// `emit` receives each block's corrected dot products and its output row range.
+    private func run(_ input: PackedBits, batch: Int, path: KernelPath,
+                     emit: (UnsafePointer<Int32>, Range<Int>) -> Void) {
+        let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
+        let rowWords = gemm.wordsPerRow, blockRows = 128
+        let geometry = shape.kernelGeometry(batch: batch)
+        input.words.withUnsafeBufferPointer { packedInput in
+            Parallel.forChunks(rows, work: rows * n * rowWords) { chunk in
+                var geometry = geometry
+                var columns = [UInt64](repeating: 0, count: blockRows * rowWords)
+                var dots = [Int32](repeating: 0, count: blockRows * n)
+                for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: blockRows) {
+                    let block = start..<min(chunk.upperBound, start + blockRows)
+                    columns.withUnsafeMutableBufferPointer { c in
+                        dots.withUnsafeMutableBufferPointer { d in
+                            lbr_bconv_im2col(packedInput.baseAddress, wordsPerPixel, &geometry, block.lowerBound, block.upperBound, c.baseAddress)
+                            gemm.multiply(rowRange: 0..<block.count, input: c.baseAddress!, output: d.baseAddress!, outputStride: n, path: path)
+                            lbr_subtract_row_corrections(d.baseAddress, n, block.lowerBound, block.upperBound, n,
+                                                         paddingPattern, pixels, paddingCorrection)
+                            emit(d.baseAddress!, block)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

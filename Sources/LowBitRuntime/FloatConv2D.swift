@@ -1,0 +1,48 @@
+import CLowBitKernels
+import LowBitTensor
+
+/// A float32 NHWC convolution by im2col and BLAS sgemm: the layers a hybrid network keeps in full
+/// precision, and the baseline the binary kernels are measured against.
+///
+/// ```swift
+/// let conv = try FloatConv2D(shape: shape, weights: w, bias: b)   // w: OHWI floats
+/// let y = try conv.forward(x, batch: 1)                          // [1 * outH * outW * outC]
+/// ```
+public struct FloatConv2D: Sendable {
+    public let shape: Conv2DShape
+    /// OHWI weights, `[outputChannels][weightsPerOutput]`.
+    public let weights: [Float]
+    public let bias: [Float]?
+
+    public init(shape: Conv2DShape, weights: [Float], bias: [Float]? = nil) throws {
+        guard weights.count == shape.outputChannels * shape.weightsPerOutput else {
+            throw LowBitError.shapeMismatch("\(weights.count) weights for \(shape.outputChannels) x \(shape.weightsPerOutput)")
+        }
+        guard bias == nil || bias!.count == shape.outputChannels else {
+            throw LowBitError.shapeMismatch("\(bias!.count) biases for \(shape.outputChannels) channels")
+        }
+        self.shape = shape
+        self.weights = weights
+        self.bias = bias
+    }
+
+    /// `input` is NHWC `[batch][H][W][C]`; returns `[batch][outH][outW][outputChannels]`.
+    public func forward(_ input: [Float], batch: Int) throws -> [Float] {
+        guard batch >= 1, input.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels else {
+            throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels)")
+        }
+        let rows = batch * shape.outputHeight * shape.outputWidth, k = shape.weightsPerOutput, n = shape.outputChannels
+        var columns = [Float](repeating: 0, count: rows * k)
+        lb_im2col_nhwc(input, Int32(batch), Int32(shape.inputHeight), Int32(shape.inputWidth), Int32(shape.inputChannels),
+                       Int32(shape.kernelHeight), Int32(shape.kernelWidth), Int32(shape.strideHeight), Int32(shape.strideWidth),
+                       Int32(shape.rows.padBefore), Int32(shape.columns.padBefore),
+                       Int32(shape.outputHeight), Int32(shape.outputWidth), &columns)
+        var out = [Float](repeating: 0, count: rows * n)
+        if let bias {
+            for r in 0..<rows { for j in 0..<n { out[r * n + j] = bias[j] } }
+        }
+        BLAS.sgemm(transposeB: true, m: rows, n: n, k: k, a: columns, lda: k, b: weights, ldb: k,
+                   beta: bias == nil ? 0 : 1, c: &out, ldc: n)
+        return out
+    }
+}

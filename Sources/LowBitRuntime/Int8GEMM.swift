@@ -1,0 +1,79 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+
+/// Int8 matrix product with exact int32 accumulation: `acc[m][j] = sum_k a[m][k] * w[j][k]` for
+/// uint8 or int8 activations and int8 weights (symmetric, per output channel scales applied later
+/// by a ``Requantizer``).
+///
+/// Zero points: with symmetric weights, `sum_k (a - z) * w = acc - z * weightSums[j]`, so
+/// ``foldedBias(_:inputZeroPoint:)`` moves the correction into the int32 bias once and the kernel
+/// never sees z. Both operands are widened to int16 and multiplied with vpmaddwd, which never
+/// saturates (docs/RUNTIME.md, "Int8 GEMM"); the sum is exact while `inputCount <= 65793`.
+///
+/// ```swift
+/// let gemm = try Int8GEMM(weights: w, outputCount: 256, inputCount: 784)
+/// let acc = try gemm.accumulate(uint8: x, rows: 1)
+/// let bias = gemm.foldedBias(b, inputZeroPoint: 128)
+/// let q: [UInt8] = try requantizer.requantize(acc, rows: 1, bias: bias)
+/// ```
+public struct Int8GEMM: Sendable {
+    /// The largest `inputCount` whose int32 sums cannot overflow: 2^31 / (255 * 128).
+    public static let maximumInputCount = 65_793
+
+    public let outputCount: Int
+    public let inputCount: Int
+    /// sum_k w[j][k] per output, for the zero-point correction.
+    public let weightSums: [Int32]
+    private let packedWeights: [Int16]
+
+    /// `weights` row-major `[outputCount][inputCount]`.
+    public init(weights: [Int8], outputCount: Int, inputCount: Int) throws {
+        guard outputCount >= 1, inputCount >= 1, weights.count == outputCount * inputCount else {
+            throw LowBitError.shapeMismatch("\(weights.count) int8 weights for \(outputCount) x \(inputCount)")
+        }
+        guard inputCount <= Self.maximumInputCount else {
+            throw LowBitError.unsupported("int8 GEMM over \(inputCount) inputs could overflow int32; split the reduction (at most \(Self.maximumInputCount))")
+        }
+        self.outputCount = outputCount
+        self.inputCount = inputCount
+        weightSums = (0..<outputCount).map { j in weights[(j * inputCount)..<((j + 1) * inputCount)].reduce(Int32(0)) { $0 + Int32($1) } }
+        var packed = [Int16](repeating: 0, count: lbr_i8gemm_packed_weight_count(outputCount, inputCount))
+        lbr_i8gemm_pack_weights(weights, outputCount, inputCount, inputCount, &packed)
+        packedWeights = packed
+    }
+
+    /// Accumulators for uint8 activations `[rows][inputCount]`.
+    public func accumulate(uint8 input: [UInt8], rows: Int, path: KernelPath = .best) throws -> [Int32] {
+        try input.withUnsafeBytes { try accumulate($0, signed: false, rows: rows, path: path) }
+    }
+
+    /// Accumulators for int8 activations `[rows][inputCount]`.
+    public func accumulate(int8 input: [Int8], rows: Int, path: KernelPath = .best) throws -> [Int32] {
+        try input.withUnsafeBytes { try accumulate($0, signed: true, rows: rows, path: path) }
+    }
+
+    /// `bias[j] - inputZeroPoint * weightSums[j]` (wrapping): added to ``accumulate(uint8:rows:path:)``
+    /// it gives `sum_k (a - z) * w + bias`.
+    public func foldedBias(_ bias: [Int32]?, inputZeroPoint: Int32) -> [Int32] {
+        (0..<outputCount).map { j in (bias?[j] ?? 0) &- inputZeroPoint &* weightSums[j] }
+    }
+
+    private func accumulate(_ input: UnsafeRawBufferPointer, signed: Bool, rows: Int, path: KernelPath) throws -> [Int32] {
+        guard rows >= 0, input.count == rows * inputCount else {
+            throw LowBitError.shapeMismatch("\(input.count) activations for \(rows) rows of \(inputCount)")
+        }
+        var acc = [Int32](repeating: 0, count: rows * outputCount)
+        if acc.isEmpty { return acc }
+        let (n, k) = (outputCount, inputCount)
+        acc.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            packedWeights.withUnsafeBufferPointer { w in
+                Parallel.forChunks(rows, work: rows * n * k / 16) { range in
+                    lbr_i8gemm(path.isa, input.baseAddress, signed ? 1 : 0, k, range.lowerBound, range.upperBound,
+                               w.baseAddress, n, k, out, n)
+                }
+            }
+        }
+        return acc
+    }
+}

@@ -1,0 +1,109 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+
+/// The 8-bit integer types a requantized output can have: `Int8` and `UInt8`.
+///
+/// ```swift
+/// let q: [UInt8] = try requantizer.requantize(acc, rows: 1)   // Q inferred as UInt8
+/// ```
+public protocol QuantizedByte: FixedWidthInteger, Sendable {}
+extension Int8: QuantizedByte {}
+extension UInt8: QuantizedByte {}
+
+/// An activation that integer-only inference applies as a clamp of the quantized output.
+///
+/// ```swift
+/// let r = try Requantizer(realMultipliers: [0.01], outputScale: 0.05, zeroPoint: 0,
+///                         outputType: UInt8.self, activation: .relu6)
+/// r.clampRange   // 0...120 (6 / 0.05)
+/// ```
+public enum ClampActivation: Sendable, Equatable {
+    case none
+    /// max(0, y): q >= zeroPoint.
+    case relu
+    /// min(max(0, y), 6): zeroPoint <= q <= zeroPoint + round(6 / outputScale).
+    case relu6
+}
+
+/// Int32 accumulators to int8/uint8: `q = clamp(zeroPoint + (acc + bias) * M_j, range)` with one
+/// ``FixedPointMultiplier`` per output channel (Jacob et al. 2018; gemmlowp rounding), integer only.
+///
+/// `M_j = inputScale * weightScale_j / outputScale`; the int32 bias is `round(bias / (inputScale *
+/// weightScale_j))` plus the zero-point term of ``Int8GEMM/foldedBias(_:inputZeroPoint:)``.
+///
+/// ```swift
+/// let r = try Requantizer(realMultipliers: m, outputScale: 0.05, zeroPoint: -128,
+///                         outputType: Int8.self, activation: .relu6)
+/// let q: [Int8] = try r.requantize(acc, rows: 8, bias: bias)
+/// ```
+public struct Requantizer: Sendable {
+    public let multipliers: [FixedPointMultiplier]
+    public let zeroPoint: Int32
+    /// The clamp, within the output type's range (tightened by the activation).
+    public let clampRange: ClosedRange<Int32>
+    /// Whether the output is int8 (else uint8).
+    public let signedOutput: Bool
+
+    /// Multipliers per channel, the output's zero point and type, and the fused activation.
+    public init<Q: QuantizedByte>(realMultipliers: [Double], outputScale: Double, zeroPoint: Int32, outputType: Q.Type,
+                                  activation: ClampActivation = .none) throws {
+        let typeRange = Int32(Q.min)...Int32(Q.max)
+        guard typeRange.contains(zeroPoint) else {
+            throw LowBitError.invalidArgument("zero point \(zeroPoint) is outside \(typeRange)")
+        }
+        guard outputScale > 0, outputScale.isFinite else {
+            throw LowBitError.invalidArgument("output scale \(outputScale) must be positive and finite")
+        }
+        var range = typeRange
+        switch activation {
+        case .none: break
+        case .relu: range = zeroPoint...typeRange.upperBound
+        case .relu6:
+            let six = zeroPoint + Int32(min(Double(typeRange.upperBound), (6 / outputScale).rounded()))
+            range = zeroPoint...min(typeRange.upperBound, six)
+        }
+        try self.init(multipliers: realMultipliers.map(FixedPointMultiplier.init(real:)), zeroPoint: zeroPoint,
+                      clampRange: range, outputType: outputType)
+    }
+
+    /// Explicit multipliers and clamp range (must lie within the output type and contain the zero point's type).
+    public init<Q: QuantizedByte>(multipliers: [FixedPointMultiplier], zeroPoint: Int32, clampRange: ClosedRange<Int32>,
+                                  outputType: Q.Type) throws {
+        let typeRange = Int32(Q.min)...Int32(Q.max)
+        guard typeRange.contains(zeroPoint), typeRange.contains(clampRange.lowerBound), typeRange.contains(clampRange.upperBound) else {
+            throw LowBitError.invalidArgument("zero point \(zeroPoint) and clamp \(clampRange) must lie in \(typeRange)")
+        }
+        self.multipliers = multipliers
+        self.zeroPoint = zeroPoint
+        self.clampRange = clampRange
+        signedOutput = Q.isSigned
+    }
+
+    /// Requantizes `[rows][multipliers.count]` accumulators after adding the per-channel int32 `bias`
+    /// (two's complement wrap-around, as the kernels do).
+    public func requantize<Q: QuantizedByte>(_ acc: [Int32], rows: Int, bias: [Int32]? = nil,
+                                             path: KernelPath = .best) throws -> [Q] {
+        let n = multipliers.count
+        guard Q.isSigned == signedOutput else {
+            throw LowBitError.invalidArgument("this requantizer writes \(signedOutput ? "Int8" : "UInt8"), not \(Q.self)")
+        }
+        guard acc.count == rows * n, bias == nil || bias!.count == n else {
+            throw LowBitError.shapeMismatch("\(acc.count) accumulators and \(bias?.count ?? n) biases for \(rows) x \(n)")
+        }
+        let bias = bias ?? [Int32](repeating: 0, count: n)
+        let fixed = multipliers.map(\.multiplier), shifts = multipliers.map(\.shift)
+        // Uninitialized storage the kernel fills: a generic element-wise fill costs more than the kernel.
+        let out = [Q](unsafeUninitializedCapacity: acc.count) { buffer, initialized in
+            initialized = acc.count
+            guard let o = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
+            Parallel.forChunks(rows, work: rows * n * 2) { range in
+                acc.withUnsafeBufferPointer { a in
+                    lbr_requantize(path.isa, a.baseAddress! + range.lowerBound * n, range.count, n, n, bias, fixed, shifts,
+                                   zeroPoint, clampRange.lowerBound, clampRange.upperBound, o + range.lowerBound * n,
+                                   signedOutput ? 1 : 0, n)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+import LowBitIO
+import LowBitRuntime
+import LowBitTensor
+
+/// The kernel table of docs/BENCHMARKS.md: each LowBit kernel and its float baseline (OpenBLAS
+/// sgemm, or im2col + sgemm for convolutions) timed in the same run, interleaved, best of
+/// `--repeat`, at every thread count of `--threads`.
+struct BenchKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "Runtime kernels against float baselines: binary GEMM and conv, int8 and ternary GEMM."
+    )
+
+    @Option(help: "Comma-separated thread counts.") var threads = "1,2"
+    @Option(name: .customLong("repeat"), help: "Timed runs per kernel (the best is kept).") var repetitions = 5
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let threadCounts = try parseIntList(threads, option: "--threads")
+        guard repetitions >= 1 else { throw ValidationError("--repeat must be >= 1") }
+        var rng = SeededGenerator(seed: 5)
+        let cases = try KernelBenchmarks.cases(rng: &rng)
+        var rows = [KernelBenchmarkRow]()
+        for threadCount in threadCounts {
+            Parallel.threadCount = threadCount
+            for benchmark in cases {
+                let timing = KernelBenchmarks.timeInterleaved(benchmark.kernel, benchmark.baseline, repetitions: repetitions)
+                rows.append(KernelBenchmarkRow(name: benchmark.name, shape: benchmark.shape, baselineName: benchmark.baselineName,
+                                               threads: threadCount, operations: benchmark.operations,
+                                               seconds: timing.kernel, baselineSeconds: timing.baseline,
+                                               coresUsed: timing.kernelCoresUsed))
+            }
+        }
+        if json {
+            let object = ["path": KernelPath.best.rawValue, "repeat": "\(repetitions)"]
+            print(try KernelBenchmarks.json(rows: rows, header: object))
+        } else {
+            print("kernel path: \(KernelPath.best.rawValue); best of \(repetitions); Gop/s counts a multiply-add as 2 ops")
+            print(KernelBenchmarkRow.tableHeader)
+            for row in rows { print(row.tableLine) }
+        }
+    }
+}
+
+/// One kernel against its baseline at one thread count.
+struct KernelBenchmarkRow: Encodable {
+    let name: String
+    let shape: String
+    let baselineName: String
+    let threads: Int
+    /// Logical multiply-adds times 2.
+    let operations: Double
+    let seconds: Double
+    let baselineSeconds: Double
+    /// Process CPU time over wall time while the LowBit kernel ran: below `threads` when other
+    /// processes held the cores.
+    let coresUsed: Double
+    let gops: Double
+    let baselineGops: Double
+    /// Baseline time over kernel time.
+    let ratio: Double
+
+    init(name: String, shape: String, baselineName: String, threads: Int, operations: Double, seconds: Double,
+         baselineSeconds: Double, coresUsed: Double) {
+        (self.name, self.shape, self.baselineName, self.threads) = (name, shape, baselineName, threads)
+        (self.operations, self.seconds, self.baselineSeconds, self.coresUsed) = (operations, seconds, baselineSeconds, coresUsed)
+        gops = operations / seconds / 1e9
+        baselineGops = operations / baselineSeconds / 1e9
+        ratio = baselineSeconds / seconds
+    }
+
+    static let tableHeader = "| kernel | shape | threads | cores used | time (ms) | Gop/s | baseline | baseline (ms) | baseline Gop/s | speed-up |\n|---|---|---|---|---|---|---|---|---|---|"
+
+    var tableLine: String {
+        String(format: "| %@ | %@ | %d | %.2f | %.3f | %.1f | %@ | %.3f | %.1f | %.2fx |", name, shape, threads, coresUsed,
+               seconds * 1e3, gops, baselineName, baselineSeconds * 1e3, baselineGops, ratio)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, shape, baselineName = "baseline", threads, operations, seconds, baselineSeconds = "baseline_seconds"
+        case coresUsed = "cores_used", gops, baselineGops = "baseline_gops", ratio
+    }
+}
+
+/// The benchmark cases and the timing loop.
+enum KernelBenchmarks {
+    struct Case {
+        let name: String
+        let shape: String
+        let baselineName: String
+        let operations: Double
+        let kernel: () -> Void
+        let baseline: () -> Void
+    }
+
+    /// Runs each closure once to warm up, then alternates them `repetitions` times: best wall
+    /// times, and the kernel's CPU time over wall time summed over its runs.
+    static func timeInterleaved(_ kernel: () -> Void, _ baseline: () -> Void,
+                                repetitions: Int) -> (kernel: Double, baseline: Double, kernelCoresUsed: Double) {
+        kernel()
+        baseline()
+        var best = (kernel: Double.infinity, baseline: Double.infinity)
+        var wall = 0.0, cpu = 0.0
+        for _ in 0..<repetitions {
+            let (kernelWall, kernelCPU) = seconds(kernel)
+            best.kernel = min(best.kernel, kernelWall)
+            wall += kernelWall
+            cpu += kernelCPU
+            best.baseline = min(best.baseline, seconds(baseline).wall)
+        }
+        return (best.kernel, best.baseline, cpu / wall)
+    }
+
+    /// Wall seconds and process CPU seconds (all threads) of one call.
+    private static func seconds(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+        func processCPU() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
+        let startCPU = processCPU(), start = DispatchTime.now().uptimeNanoseconds
+        body()
+        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, processCPU() - startCPU)
+    }
+
+    static func json(rows: [KernelBenchmarkRow], header: [String: String]) throws -> String {
+        struct Report: Encodable {
+            let header: [String: String]
+            let rows: [KernelBenchmarkRow]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(Report(header: header, rows: rows)), as: UTF8.self)
+    }
+
+    static func cases(rng: inout SeededGenerator) throws -> [Case] {
+        var cases = [try binaryGEMM(rng: &rng)]
+        for (channels, size) in [(64, 16), (128, 8)] {
+            for batch in [1, 16] { cases += try binaryConvolutions(channels: channels, size: size, batch: batch, rng: &rng) }
+        }
+        cases += try quantizedGEMMs(rng: &rng)
+        return cases
+    }
+
+    /// sgemm of row-major [m, k] x [n, k]^T, the layout every baseline here uses.
+    private static func sgemm(m: Int, n: Int, k: Int, rng: inout SeededGenerator) -> () -> Void {
+        let a = (0..<(m * k)).map { _ in rng.nextNormal() }, b = (0..<(n * k)).map { _ in rng.nextNormal() }
+        var c = [Float](repeating: 0, count: m * n)
+        return { BLAS.sgemm(transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c, ldc: n) }
+    }
+
+    private static func binaryGEMM(rng: inout SeededGenerator) throws -> Case {
+        let (m, n, k) = (1024, 1024, 4096)
+        let input = PackedBits(packing: (0..<(m * k)).map { _ in rng.nextNormal() }, rows: m, columns: k)
+        let gemm = BinaryGEMM(weights: PackedBits(packing: (0..<(n * k)).map { _ in rng.nextNormal() }, rows: n, columns: k))
+        return Case(name: "binary GEMM (packed operands)", shape: "\(m)x\(n)x\(k)", baselineName: "sgemm",
+                    operations: 2.0 * Double(m * n * k), kernel: { _ = try? gemm.multiply(input) },
+                    baseline: sgemm(m: m, n: n, k: k, rng: &rng))
+    }
+
+    /// A ResNet-style 3x3 'same' layer: float in to float out (sign packing, im2col, GEMM, padding
+    /// correction, scale/BatchNorm), and packed bits in to packed bits out (threshold compare).
+    private static func binaryConvolutions(channels: Int, size: Int, batch: Int, rng: inout SeededGenerator) throws -> [Case] {
+        let shape = try Conv2DShape(inputHeight: size, inputWidth: size, inputChannels: channels, outputChannels: channels,
+                                    kernelSize: 3, stride: 1, padding: .same)
+        let weights = (0..<(channels * shape.weightsPerOutput)).map { _ in rng.nextNormal() }
+        let x = (0..<(batch * size * size * channels)).map { _ in rng.nextNormal() }
+        let multiplier = (0..<channels).map { _ in rng.nextUniform() + 0.5 }, bias = (0..<channels).map { _ in rng.nextNormal() }
+        let toFloat = try BinaryConv2D(shape: shape, weights: weights, output: .float(multiplier: multiplier, bias: bias))
+        let toBits = try BinaryConv2D(shape: shape, weights: weights,
+                                      output: .signBits(matching: shape.weightsPerOutput, multiplier: multiplier, bias: bias))
+        let packed = PackedBits(packing: x, rows: batch * size * size, columns: channels)
+        let float = try FloatConv2D(shape: shape, weights: weights, bias: bias)
+        let baseline = { _ = try? float.forward(x, batch: batch) }
+        let label = "\(channels)->\(channels) 3x3 @\(size)x\(size) batch \(batch)"
+        let operations = 2.0 * Double(batch * size * size * channels * shape.weightsPerOutput)
+        return [
+            Case(name: "binary conv, float in/out", shape: label, baselineName: "float conv (im2col+sgemm)",
+                 operations: operations, kernel: { _ = try? toFloat.forward(x, batch: batch) }, baseline: baseline),
+            Case(name: "binary conv, bits in/out", shape: label, baselineName: "float conv (im2col+sgemm)",
+                 operations: operations, kernel: { _ = try? toBits.forward(packed, batch: batch) }, baseline: baseline),
+        ]
+    }
+
+    /// int8 (uint8 activations, exact int32, then requantized to uint8) and ternary with group
+    /// scales of 4 (uint8 and binary activations), all at 1024^3 against sgemm.
+    private static func quantizedGEMMs(rng: inout SeededGenerator) throws -> [Case] {
+        let size = 1024, operations = 2.0 * Double(size * size * size)
+        let baseline = sgemm(m: size, n: size, k: size, rng: &rng)
+        let activations = (0..<(size * size)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let int8 = try Int8GEMM(weights: (0..<(size * size)).map { _ in Int8(Int(rng.next() % 255) - 127) },
+                                outputCount: size, inputCount: size)
+        let requantizer = try Requantizer(realMultipliers: [Double](repeating: 1e-4, count: size), outputScale: 0.05,
+                                          zeroPoint: 0, outputType: UInt8.self, activation: .relu6)
+        let bias = int8.foldedBias(nil, inputZeroPoint: 128)
+        let group = 4, groups = size / group
+        let ternary = try TernaryGEMM(values: (0..<(size * size)).map { _ in Int8(rng.nextInt(below: 3)) - 1 },
+                                      scales: (0..<(size * groups)).map { _ in rng.nextUniform() }, outputCount: size,
+                                      inputCount: size, groupSize: group)
+        let signs = PackedBits(packing: (0..<(size * size)).map { _ in rng.nextNormal() }, rows: size, columns: size)
+        let shape = "\(size)x\(size)x\(size)"
+        return [
+            Case(name: "int8 GEMM (u8 x s8 -> s32)", shape: shape, baselineName: "sgemm", operations: operations,
+                 kernel: { _ = try? int8.accumulate(uint8: activations, rows: size) }, baseline: baseline),
+            Case(name: "int8 GEMM + requantize to u8", shape: shape, baselineName: "sgemm", operations: operations,
+                 kernel: {
+                     let acc = (try? int8.accumulate(uint8: activations, rows: size)) ?? []
+                     let _: [UInt8]? = try? requantizer.requantize(acc, rows: size, bias: bias)
+                 }, baseline: baseline),
+            Case(name: "ternary GEMM, group 4, u8 activations", shape: shape, baselineName: "sgemm", operations: operations,
+                 kernel: { _ = try? ternary.multiply(uint8: activations, rows: size, inputScale: 0.02, inputZeroPoint: 128) },
+                 baseline: baseline),
+            Case(name: "ternary GEMM, group 4, binary activations", shape: shape, baselineName: "sgemm", operations: operations,
+                 kernel: { _ = try? ternary.multiply(signs: signs) }, baseline: baseline),
+        ]
+    }
+}

@@ -1,0 +1,77 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+import Testing
+@testable import LowBitRuntime
+
+@Suite("Binary GEMM")
+struct BinaryGEMMTests {
+    /// The C reference twin on row-major weights.
+    static func reference(_ a: PackedBits, _ w: PackedBits) -> [Int32] {
+        var out = [Int32](repeating: 0, count: a.rows * w.rows)
+        lbr_bgemm_ref(a.words, a.wordsPerRow, a.rows, w.words, w.wordsPerRow, w.rows, w.wordsPerRow, Int32(w.columns), &out, w.rows)
+        return out
+    }
+
+    @Test("equals the reference on odd shapes; K not a multiple of 64", arguments: KernelPath.supported)
+    func matchesReference(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 21)
+        for trial in 0..<20_000 {
+            let depth = trial % 3 == 0 ? OddSizes.depths[rng.nextInt(below: OddSizes.depths.count)] : 1 + rng.nextInt(below: 150)
+            let m = 1 + rng.nextInt(below: 7), n = 1 + rng.nextInt(below: depth > 500 ? 20 : 37)
+            let a = rng.packedBits(rows: m, columns: depth), w = rng.packedBits(rows: n, columns: depth)
+            #expect(try BinaryGEMM(weights: w).multiply(a, path: path) == Self.reference(a, w), "m \(m) n \(n) K \(depth)")
+        }
+    }
+
+    @Test("equals sum_k sign(x) * sign(w) computed on floats")
+    func matchesFloatDotProducts() throws {
+        var rng = SeededGenerator(seed: 22)
+        for depth in OddSizes.depths.prefix(14) {
+            let (m, n) = (3, 5)
+            let x = rng.signedFloats(m * depth), w = rng.signedFloats(n * depth)
+            let dots = try BinaryGEMM(weights: PackedBits(packing: w, rows: n, columns: depth))
+                .multiply(PackedBits(packing: x, rows: m, columns: depth))
+            for i in 0..<m {
+                for j in 0..<n {
+                    let expected = (0..<depth).reduce(0) { $0 + (x[i * depth + $1] < 0 ? -1 : 1) * (w[j * depth + $1] < 0 ? -1 : 1) }
+                    #expect(dots[i * n + j] == Int32(expected))
+                }
+            }
+        }
+    }
+
+    @Test("a row range computes those rows only", arguments: KernelPath.supported)
+    func rowRanges(path: KernelPath) {
+        var rng = SeededGenerator(seed: 23)
+        for _ in 0..<500 {
+            let m = 2 + rng.nextInt(below: 9), n = 1 + rng.nextInt(below: 20), depth = 1 + rng.nextInt(below: 1100)
+            let a = rng.packedBits(rows: m, columns: depth), w = rng.packedBits(rows: n, columns: depth)
+            var packed = [UInt64](repeating: 0, count: lbr_bgemm_packed_weight_words(n, w.wordsPerRow))
+            lbr_bgemm_pack_weights(w.words, n, w.wordsPerRow, w.wordsPerRow, &packed)
+            let begin = rng.nextInt(below: m), end = begin + 1 + rng.nextInt(below: m - begin)
+            var out = [Int32](repeating: 7, count: m * n)
+            lbr_bgemm(path.isa, a.words, a.wordsPerRow, begin, end, packed, n, w.wordsPerRow, Int32(depth), &out, n)
+            let expected = Self.reference(a, w)
+            for i in 0..<m {
+                let row = Array(out[(i * n)..<((i + 1) * n)])
+                #expect(row == ((begin..<end).contains(i) ? Array(expected[(i * n)..<((i + 1) * n)]) : [Int32](repeating: 7, count: n)))
+            }
+        }
+    }
+
+    @Test("rows split across threads give the same products")
+    func parallelRows() throws {
+        var rng = SeededGenerator(seed: 24)
+        let a = rng.packedBits(rows: 300, columns: 1000), w = rng.packedBits(rows: 70, columns: 1000)
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 2
+        #expect(try BinaryGEMM(weights: w).multiply(a) == Self.reference(a, w))
+    }
+
+    @Test("mismatched input width is an error")
+    func rejectsWrongDepth() {
+        let gemm = BinaryGEMM(weights: PackedBits(rows: 4, columns: 100))
+        #expect(throws: LowBitError.self) { try gemm.multiply(PackedBits(rows: 1, columns: 99)) }
+    }
+}

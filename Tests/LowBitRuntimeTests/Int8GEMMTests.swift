@@ -1,0 +1,62 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+import Testing
+@testable import LowBitRuntime
+
+@Suite("Int8 GEMM")
+struct Int8GEMMTests {
+    @Test("accumulators equal the reference for uint8 and int8 activations over odd shapes", arguments: KernelPath.supported)
+    func matchesReference(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 61)
+        for trial in 0..<3_000 {
+            let m = 1 + rng.nextInt(below: 7), n = 1 + rng.nextInt(below: 40)
+            let k = trial % 50 == 0 ? 250 + rng.nextInt(below: 600) : 1 + rng.nextInt(below: 70)
+            let weights = rng.bytes(n * k).map { Int8(bitPattern: $0) }
+            let input = rng.bytes(m * k), signed = trial % 2 == 0
+            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+            let fast = signed ? try gemm.accumulate(int8: input.map { Int8(bitPattern: $0) }, rows: m, path: path)
+                              : try gemm.accumulate(uint8: input, rows: m, path: path)
+            var reference = [Int32](repeating: 0, count: m * n)
+            lbr_i8gemm_ref(input, signed ? 1 : 0, k, m, weights, k, n, k, &reference, n)
+            #expect(fast == reference, "m \(m) n \(n) k \(k)")
+        }
+    }
+
+    @Test("extreme operands at the exactness bound do not saturate")
+    func extremes() throws {
+        let k = 3_001, n = 3
+        let weights = [Int8](repeating: -128, count: k) + [Int8](repeating: 127, count: k) + (0..<k).map { $0 % 2 == 0 ? 127 : -128 }
+        let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+        let alternating: Int32 = 127 * 1501 - 128 * 1500
+        let fromUnsigned: [Int32] = [-255 * 128 * 3001, 255 * 127 * 3001, 255 * alternating]
+        let fromSigned: [Int32] = [128 * 128 * 3001, -128 * 127 * 3001, -128 * alternating]
+        for path in KernelPath.supported {
+            #expect(try gemm.accumulate(uint8: [UInt8](repeating: 255, count: k), rows: 1, path: path) == fromUnsigned)
+            #expect(try gemm.accumulate(int8: [Int8](repeating: -128, count: k), rows: 1, path: path) == fromSigned)
+        }
+        #expect(throws: LowBitError.self) { try Int8GEMM(weights: [Int8](repeating: 0, count: 65_794), outputCount: 1, inputCount: 65_794) }
+    }
+
+    @available(macOS 15.0, iOS 18.0, *)
+    @Test("integer-only layer: accumulate, folded zero-point bias, requantize equals the Int128 formula")
+    func integerOnlyPipeline() throws {
+        var rng = SeededGenerator(seed: 62)
+        let (m, n, k) = (5, 19, 77)
+        let weights = rng.bytes(n * k).map { Int8(bitPattern: $0) }, input = rng.bytes(m * k)
+        let zeroPoint: Int32 = 131, bias = rng.int32s(n, in: -20_000...20_000)
+        let reals = (0..<n).map { _ in Double(rng.nextUniform()) * 0.002 + 1e-5 }
+        let requantizer = try Requantizer(realMultipliers: reals, outputScale: 0.1, zeroPoint: -5, outputType: Int8.self, activation: .relu6)
+        let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+        let q: [Int8] = try requantizer.requantize(gemm.accumulate(uint8: input, rows: m), rows: m,
+                                                   bias: gemm.foldedBias(bias, inputZeroPoint: zeroPoint))
+        for i in 0..<m {
+            for j in 0..<n {
+                let exact = (0..<k).reduce(Int32(bias[j])) { $0 + (Int32(input[i * k + $1]) - zeroPoint) * Int32(weights[j * k + $1]) }
+                let multiplier = requantizer.multipliers[j]
+                let scaled = Gemmlowp.multiply(exact, multiplier: multiplier.multiplier, shift: multiplier.shift)
+                let expected = min(max(scaled + -5, requantizer.clampRange.lowerBound), requantizer.clampRange.upperBound)
+                #expect(Int32(q[i * n + j]) == expected)
+            }
+        }
+    }
+}
