@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed: training throughput, kernels, model latency.",
-        subcommands: [BenchTrainCommand.self, BenchGEMMCommand.self]
+        subcommands: [BenchTrainCommand.self, BenchGEMMCommand.self, BenchKernelsCommand.self]
     )
 }
 
