@@ -86,25 +86,14 @@ public final class AvgPool: Layer {
 
     public func forward(_ x: Tensor, training: Bool) throws -> Tensor {
         let outShape = try outputShape(for: Array(x.shape.dropFirst()))
-        let (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (outH, outW) = (outShape[0], outShape[1])
-        let scale = 1 / Float(poolSize * poolSize)
         if training { inputShape = x.shape }
-        var y = Tensor.zeros([batch] + outShape)
+        let channels = x.shape[3]
+        let scale = 1 / Float(poolSize * poolSize)
+        var y = Tensor.zeros([x.shape[0]] + outShape)
         y.data.withUnsafeMutableBufferPointer { out in
             x.data.withUnsafeBufferPointer { input in
-                for n in 0..<batch {
-                    for oy in 0..<outH {
-                        for ox in 0..<outW {
-                            let o = ((n * outH + oy) * outW + ox) * channels
-                            for ky in 0..<poolSize {
-                                for kx in 0..<poolSize {
-                                    let i = ((n * height + oy * stride + ky) * width + ox * stride + kx) * channels
-                                    for c in 0..<channels { out[o + c] += input[i + c] * scale }
-                                }
-                            }
-                        }
-                    }
+                forEachWindowTap(inputShape: x.shape, outputShape: outShape) { o, i in
+                    for c in 0..<channels { out[o + c] += input[i + c] * scale }
                 }
             }
         }
@@ -113,28 +102,36 @@ public final class AvgPool: Layer {
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let inputShape else { preconditionFailure("\(name).backward called without a training-mode forward") }
-        let (batch, height, width, channels) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
-        let (outH, outW) = (gradOutput.shape[1], gradOutput.shape[2])
+        let channels = inputShape[3]
         let scale = 1 / Float(poolSize * poolSize)
         var dx = Tensor.zeros(inputShape)
         dx.data.withUnsafeMutableBufferPointer { out in
             gradOutput.data.withUnsafeBufferPointer { dy in
-                for n in 0..<batch {
-                    for oy in 0..<outH {
-                        for ox in 0..<outW {
-                            let o = ((n * outH + oy) * outW + ox) * channels
-                            for ky in 0..<poolSize {
-                                for kx in 0..<poolSize {
-                                    let i = ((n * height + oy * stride + ky) * width + ox * stride + kx) * channels
-                                    for c in 0..<channels { out[i + c] += dy[o + c] * scale }
-                                }
-                            }
+                forEachWindowTap(inputShape: inputShape, outputShape: Array(gradOutput.shape.dropFirst())) { o, i in
+                    for c in 0..<channels { out[i + c] += dy[o + c] * scale }
+                }
+            }
+        }
+        return dx
+    }
+
+    /// Calls `body(outputOffset, inputOffset)` (channel-0 offsets into NHWC buffers) for every output
+    /// position and every tap of its window: the one loop nest of both passes.
+    private func forEachWindowTap(inputShape: [Int], outputShape: [Int], _ body: (Int, Int) -> Void) {
+        let (batch, height, width, channels) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        let (outH, outW) = (outputShape[0], outputShape[1])
+        for n in 0..<batch {
+            for oy in 0..<outH {
+                for ox in 0..<outW {
+                    let o = ((n * outH + oy) * outW + ox) * channels
+                    for ky in 0..<poolSize {
+                        for kx in 0..<poolSize {
+                            body(o, ((n * height + oy * stride + ky) * width + ox * stride + kx) * channels)
                         }
                     }
                 }
             }
         }
-        return dx
     }
 }
 

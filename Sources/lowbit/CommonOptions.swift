@@ -92,3 +92,8 @@ struct PolicyOptions: ParsableArguments {
                                                                         calibration: calibration, delta: delta))
     }
 }
+
+/// The `"metrics"` metadata entry of a saved model.
+func metricsMetadata(_ evaluation: Evaluation) throws -> JSONValue {
+    try JSONValue(encoding: ["accuracy": evaluation.accuracy, "loss": evaluation.loss, "samples": Double(evaluation.samples)])
+}

@@ -133,7 +133,7 @@ struct DemoContext {
         var metadata: [String: JSONValue] = [
             "dataset": .string(dataset),
             "normalization": try JSONValue(encoding: normalization),
-            "metrics": try JSONValue(encoding: ["accuracy": result.accuracy, "loss": result.loss, "samples": Double(result.samples)]),
+            "metrics": try metricsMetadata(result),
         ]
         if let training { metadata["training"] = try JSONValue(encoding: training) }
         if let policy { metadata.merge(try model.precisionMetadata(policy: policy)) { $1 } }

@@ -85,7 +85,7 @@ struct QuantizeCommand: ParsableCommand {
                                     accuracy: final.accuracy)
         var out = metadata
         out.merge(try model.precisionMetadata(policy: policy)) { $1 }
-        out["metrics"] = try JSONValue(encoding: ["accuracy": final.accuracy, "loss": final.loss, "samples": Double(final.samples)])
+        out["metrics"] = try metricsMetadata(final)
         out["quantization"] = try JSONValue(encoding: report)
         try model.save(to: output, metadata: out)
         if json {

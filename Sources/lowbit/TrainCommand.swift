@@ -110,7 +110,7 @@ struct TrainCommand: ParsableCommand {
             "training": try JSONValue(encoding: config),
             "dataset": .string(data.dataset),
             "normalization": try JSONValue(encoding: normalization),
-            "metrics": try JSONValue(encoding: ["accuracy": final.accuracy, "loss": final.loss, "samples": Double(final.samples)]),
+            "metrics": try metricsMetadata(final),
             "evaluationSplit": .string(evaluationName),
             "history": try JSONValue(encoding: history),
         ]
