@@ -1,0 +1,131 @@
+import LowBitIO
+import LowBitNN
+import LowBitQuant
+import LowBitRuntime
+import LowBitTensor
+
+/// Converts a trained model into its deployed form: the archive `lowbit pack` writes and
+/// `PackedModel` runs (docs/FORMAT.md, "Packed models").
+///
+/// Walks the architecture once: dropout disappears; a BatchNorm right after a dense or conv layer is
+/// folded into the float weights and bias, or into a binary layer's output transform; binary
+/// weights become sign bits, 64 to a `u64`, with the per-channel scale in the transform; layers
+/// whose input quantizer is `binary-activation` read signs. Schemes the runtime does not run yet
+/// are refused by name instead of being stored as floats.
+///
+/// ```swift
+/// let (model, metadata) = try Model.load(from: "mlp.lowbit")
+/// try model.restorePrecision(from: metadata)
+/// try ModelPacker.pack(model, metadata: metadata).write(to: "mlp.packed.lowbit")
+/// ```
+public enum ModelPacker {
+    /// The packed archive of `model` (its quantizers applied) with the `normalization`, `policy`
+    /// and `metrics` entries of `metadata` carried over.
+    public static func pack(_ model: Model, metadata: [String: JSONValue]) throws -> LowBitArchive {
+        var walker = Walker(tensors: Dictionary(model.namedTensors.map { ($0.name, $0.tensor) }) { first, _ in first },
+                            quantizers: model.quantizerRecord)
+        let steps = try walker.pack(model.spec.layers)
+        let normalization = try metadata["normalization"].map { try $0.decode(PackedNormalization.self, what: "normalization") }
+        let plan = PackedPlan(inputShape: model.spec.inputShape, classCount: model.spec.classCount,
+                              normalization: normalization, steps: steps)
+        var packedMetadata: [String: JSONValue] = ["packed": try JSONValue(encoding: plan)]
+        for key in ["policy", "metrics", "dataset"] { packedMetadata[key] = metadata[key] }
+        return try LowBitArchive(metadata: packedMetadata, tensors: walker.output)
+    }
+}
+
+/// The state of one packing pass: the model's tensors in, the deployed tensors out.
+private struct Walker {
+    let tensors: [String: Tensor]
+    let quantizers: [String: LayerQuantizers]
+    var output: [StoredTensor] = []
+
+    init(tensors: [String: Tensor], quantizers: [String: LayerQuantizers]) {
+        self.tensors = tensors
+        self.quantizers = quantizers
+    }
+
+    mutating func pack(_ layers: [LayerSpec]) throws -> [PackedStep] {
+        var steps: [PackedStep] = []
+        var index = 0
+        while index < layers.count {
+            let layer = layers[index]
+            switch layer.kind {
+            case .dense, .conv2d:
+                let next = layers.dropFirst(index + 1).first
+                let batchNorm = try next.flatMap { $0.kind == .batchNorm ? try BatchNormStatistics(layer: $0, tensors: tensors) : nil }
+                steps.append(try weighted(layer, batchNorm: batchNorm))
+                index += batchNorm == nil ? 1 : 2
+                continue
+            case .batchNorm:
+                let (scale, shift) = try BatchNormStatistics(layer: layer, tensors: tensors).affine
+                try add("\(layer.name).scale", scale)
+                try add("\(layer.name).shift", shift)
+                steps.append(PackedStep(kind: .affine, name: layer.name))
+            case .dropout:
+                break
+            case .residual:
+                steps.append(PackedStep(kind: .residual, name: layer.name, body: try pack(layer.body ?? []),
+                                        shortcut: try pack(layer.shortcut ?? [])))
+            case .relu, .hardTanh, .maxPool, .avgPool, .globalAvgPool, .flatten:
+                steps.append(PackedStep(kind: PackedStep.Kind(rawValue: layer.kind.rawValue)!, name: layer.name,
+                                        stride: layer.stride, poolSize: layer.poolSize))
+            }
+            index += 1
+        }
+        return steps
+    }
+
+    /// A dense or conv layer, with the BatchNorm that follows it folded in.
+    private mutating func weighted(_ layer: LayerSpec, batchNorm: BatchNormStatistics?) throws -> PackedStep {
+        let name = layer.name
+        guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
+        let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
+        let bias = tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs)
+        let quantizers = self.quantizers[name]
+        let input: PackedStep.InputEncoding
+        switch quantizers?.input?.scheme {
+        case nil: input = .float
+        case "binary-activation": input = .sign
+        case let scheme?: throw LowBitError.unsupported("layer \(name): packing \(scheme) input activations is not implemented yet; the runtime runs float and binary activations")
+        }
+        let isConv = layer.kind == .conv2d
+        var step = PackedStep(kind: isConv ? .conv2d : .dense, name: name, input: input == .float ? nil : input)
+        if isConv {
+            (step.inChannels, step.outChannels, step.kernelSize) = (layer.inChannels, layer.outChannels, layer.kernelSize)
+            (step.stride, step.padding) = (layer.stride ?? 1, layer.padding ?? .same)
+        } else {
+            (step.inFeatures, step.outFeatures) = (layer.inFeatures, layer.outFeatures)
+        }
+        switch quantizers?.weight?.scheme {
+        case nil:
+            let (w, b) = batchNorm?.fold(weight: weight.data, bias: bias, rowLength: rowLength) ?? (weight.data, bias)
+            try add("\(name).weight", w, shape: weight.shape)
+            try add("\(name).bias", b)
+        case "binary":
+            step.kind = isConv ? .binaryConv2d : .binaryDense
+            let granularity = quantizers?.weight?.granularity ?? BinaryScaling.channel.rawValue
+            guard let scaling = BinaryScaling(rawValue: granularity) else {
+                throw LowBitError.unsupported("layer \(name): binary weight scaling '\(granularity)'")
+            }
+            let (signs, scales) = try binarize(weights: weight.data, rowLength: rowLength, scaling: scaling)
+            let alpha = scales.count == outputs ? scales : [Float](repeating: scales[0], count: outputs)
+            let bits = PackedBits(packing: signs.map(Float.init), rows: outputs, columns: rowLength)
+            try output.append(StoredTensor(name: "\(name).signs", shape: [outputs, bits.wordsPerRow], values: bits.words))
+            let (multiplier, shift) = batchNorm.map {
+                BinaryOutputTransform.foldScaleAndBatchNorm(alpha: alpha, gamma: $0.gamma, beta: $0.beta,
+                                                            mean: zip($0.mean, bias).map { $0 - $1 }, variance: $0.variance,
+                                                            epsilon: $0.epsilon)
+            } ?? (alpha, bias)
+            try add("\(name).multiplier", multiplier)
+            try add("\(name).bias", shift)
+        case let scheme?:
+            throw LowBitError.unsupported("layer \(name): packing \(scheme) weights is not implemented yet; the runtime runs float and binary weights")
+        }
+        return step
+    }
+
+    private mutating func add(_ name: String, _ values: [Float], shape: [Int]? = nil) throws {
+        output.append(try StoredTensor(name: name, tensor: Tensor(shape: shape ?? [values.count], data: values)))
+    }
+}

@@ -1,0 +1,33 @@
+import LowBitTensor
+
+/// The activations flowing between the steps of a ``PackedModel``: floats, or the packed sign bits
+/// a binary layer writes for the next binary layer (one row per sample, or per pixel for NHWC).
+enum RuntimeValue: Sendable {
+    case float([Float])
+    case bits(PackedBits)
+
+    /// The values as floats; sign bits become ±1.
+    var floats: [Float] {
+        switch self {
+        case let .float(values): return values
+        case let .bits(bits): return bits.unpacked()
+        }
+    }
+
+    /// The values as sign bits in rows of `columns` (bits already in that layout pass through).
+    func signBits(rows: Int, columns: Int) -> PackedBits {
+        switch self {
+        case let .float(values): return PackedBits(packing: values, rows: rows, columns: columns)
+        case let .bits(bits) where bits.rows == rows && bits.columns == columns: return bits
+        case let .bits(bits): return PackedBits(packing: bits.unpacked(), rows: rows, columns: columns)
+        }
+    }
+
+    /// The values a weighted step reads with `encoding`, as floats (sign: ±1 with sign(0) = +1).
+    func floats(encoded encoding: PackedStep.InputEncoding) -> [Float] {
+        switch (encoding, self) {
+        case (.float, _), (.sign, .bits): return floats
+        case let (.sign, .float(values)): return values.map { $0 < 0 ? -1 : 1 }
+        }
+    }
+}
