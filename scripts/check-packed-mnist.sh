@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Trains a binary MLP on MNIST with quantization-aware training, packs it, and checks that the packed
+# model (the runtime) predicts the same class as the training-side model on the whole MNIST test set.
+#
+#   scripts/check-packed-mnist.sh [POLICY] [EPOCHS]      # defaults: hybrid-fp-first-last 3
+#
+# Uses .build/release/lowbit (run `swift build -c release` first; LOWBIT=path overrides) and python3
+# with numpy to export the test images and compare predictions. Prints one line per model and exits
+# non-zero when any prediction differs. docs/RESULTS.md records a run.
+set -euo pipefail
+policy=${1:-hybrid-fp-first-last}
+epochs=${2:-3}
+lowbit=${LOWBIT:-.build/release/lowbit}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python3 - "$work/x.npy" "$work/y.npy" <<'PY'
+import gzip, sys, numpy as np
+with gzip.open("data/mnist/t10k-images-idx3-ubyte.gz") as f:
+    images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1)
+with gzip.open("data/mnist/t10k-labels-idx1-ubyte.gz") as f:
+    labels = np.frombuffer(f.read(), np.uint8, offset=8)
+np.save(sys.argv[1], (images / np.float32(255)).astype(np.float32))
+np.save(sys.argv[2], labels.astype(np.int64))
+PY
+
+"$lowbit" train --model mlp --hidden 256,256 --activation hardTanh --batch-norm --policy "$policy" \
+    --dataset mnist --epochs "$epochs" --lr 0.01 --optimizer adam --no-progress -o "$work/model.lowbit" >/dev/null
+"$lowbit" pack "$work/model.lowbit" -o "$work/model.packed.lowbit"
+"$lowbit" run "$work/model.lowbit" --input "$work/x.npy" -o "$work/reference.npy" >/dev/null
+"$lowbit" run "$work/model.packed.lowbit" --input "$work/x.npy" -o "$work/packed.npy" --json
+
+python3 - "$work" "$policy" <<'PY'
+import sys, numpy as np
+work, policy = sys.argv[1], sys.argv[2]
+labels = np.load(f"{work}/y.npy")
+reference = np.load(f"{work}/reference.npy").argmax(1)
+packed = np.load(f"{work}/packed.npy").argmax(1)
+same = int((reference == packed).sum())
+print(f"{policy}: {same}/{len(labels)} predictions agree; accuracy training-side "
+      f"{(reference == labels).mean():.4f}, packed {(packed == labels).mean():.4f}")
+sys.exit(0 if same == len(labels) else 1)
+PY
