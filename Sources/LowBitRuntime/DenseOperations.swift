@@ -18,15 +18,30 @@ struct FloatDenseOperation: PackedOperation {
     }
 }
 
-/// `[batch, out] = x [batch, in] * W^T + bias` with the bias broadcast over rows.
+/// `[batch, out] = x [batch, in] * W^T + bias` with the bias broadcast over rows. A few rows go
+/// through sgemv, one row at a time: at batch 1 sgemm spends most of its time packing W.
 func affine(_ x: [Float], batch: Int, inFeatures: Int, weight: [Float], bias: [Float]) -> [Float] {
     let n = bias.count
     var out = [Float](repeating: 0, count: batch * n)
     for row in 0..<batch { for j in 0..<n { out[row * n + j] = bias[j] } }
+    if batch <= sgemvBatchLimit {
+        out.withUnsafeMutableBufferPointer { y in
+            x.withUnsafeBufferPointer { x in
+                for row in 0..<batch {
+                    BLAS.sgemv(m: n, n: inFeatures, a: weight, lda: inFeatures, x: x.baseAddress! + row * inFeatures,
+                               beta: 1, y: y.baseAddress! + row * n)
+                }
+            }
+        }
+        return out
+    }
     BLAS.sgemm(transposeB: true, m: batch, n: n, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: inFeatures,
                beta: 1, c: &out, ldc: n)
     return out
 }
+
+/// The largest batch that runs as repeated sgemv (measured: docs/BENCHMARKS.md, "End to end").
+let sgemvBatchLimit = 4
 
 /// A dense step with ±1 weights. With sign inputs it is the binary GEMM
 /// `dot = K - 2 * popcount(a XOR w)` followed by the fused output transform (floats, or sign bits
