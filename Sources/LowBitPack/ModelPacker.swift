@@ -51,6 +51,8 @@ private struct Walker {
         while index < layers.count {
             let layer = layers[index]
             switch layer.kind {
+            case .dense where quantizers[layer.name]?.weight?.scheme == "uniform":
+                steps.append(try int8Dense(layer))
             case .dense, .conv2d:
                 let next = layers.dropFirst(index + 1).first
                 let batchNorm = try next.flatMap { $0.kind == .batchNorm ? try BatchNormStatistics(layer: $0, tensors: tensors) : nil }
@@ -123,6 +125,32 @@ private struct Walker {
             throw LowBitError.unsupported("layer \(name): packing \(scheme) weights is not implemented yet; the runtime runs float and binary weights")
         }
         return step
+    }
+
+    /// An int8 dense layer: weights as int8 codes with per-channel scales, the input scale from the
+    /// calibrated activation range. A BatchNorm after it stays a separate `affine` step: folding it
+    /// would change the quantized weights the model was trained and calibrated with.
+    private mutating func int8Dense(_ layer: LayerSpec) throws -> PackedStep {
+        let name = layer.name
+        guard let weightSpec = quantizers[name]?.weight, weightSpec.bits == 8, weightSpec.symmetric ?? true,
+              (weightSpec.granularity ?? "channel") == "channel" else {
+            throw LowBitError.unsupported("layer \(name): only 8-bit symmetric per-channel weights pack as int8 (have \(String(describing: quantizers[name]?.weight)))")
+        }
+        guard let inputSpec = quantizers[name]?.input, inputSpec.scheme == "activation", inputSpec.bits == 8 else {
+            throw LowBitError.unsupported("layer \(name): int8 weights pack only with 8-bit input activations (the integer-only path)")
+        }
+        guard let clip = inputSpec.rangeMax, clip > 0 else {
+            throw LowBitError.invalidArgument("layer \(name): its input activation range is not calibrated; run `lowbit quantize` (or train with the policy) first")
+        }
+        guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
+        let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
+        let signed = inputSpec.signed ?? false
+        let (codes, scales, _) = try uniformQuantize(weights: weight.data, rowLength: rowLength, groupSize: rowLength, bits: 8, symmetric: true)
+        output.append(try StoredTensor(name: "\(name).weight", shape: weight.shape, values: codes.map { Int8($0) }))
+        try add("\(name).weightScale", scales)
+        try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
+        return PackedStep(kind: .int8Dense, name: name, input: signed ? .int8 : .uint8, inputScale: clip / (signed ? 127 : 255),
+                          inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
     }
 
     private mutating func add(_ name: String, _ values: [Float], shape: [Int]? = nil) throws {

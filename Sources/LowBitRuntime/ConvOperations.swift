@@ -38,7 +38,7 @@ struct BinaryConvOperation: PackedOperation {
         self.output = output
         switch input {
         case .sign: engine = .binary(try BinaryConv2D(shape: shape, weights: signs, output: output))
-        case .float: engine = .float(try FloatConv2D(shape: shape, weights: signs))
+        default: engine = .float(try FloatConv2D(shape: shape, weights: signs))
         }
     }
 

@@ -72,7 +72,7 @@ struct BinaryDenseOperation: PackedOperation {
         case .sign:
             let dots = try gemm.multiply(value.signBits(rows: batch, columns: inFeatures))
             return RuntimeValue(output.apply(dots, rows: batch))
-        case .float:
+        default:
             let zero = [Float](repeating: 0, count: gemm.outputCount)
             let dots = affine(value.floats, batch: batch, inFeatures: inFeatures, weight: floatSigns, bias: zero)
             return .float(output.applyToFloatDots(dots))

@@ -5,7 +5,9 @@ import LowBitTensor
 /// tensors, follows the per-sample shape through the plan, and fuses a binary step's output into
 /// sign bits when the next weighted step reads signs (`binary -> [hardTanh] -> sign input`: the
 /// sign of hardtanh(y) is the sign of y, so the hardtanh disappears and one threshold compare per
-/// channel writes the next layer's packed input).
+/// channel writes the next layer's packed input), and an int8 step's output into uint8 codes when
+/// the next step is an int8 layer reading uint8 (`int8 -> [relu] -> uint8 input`: the requantizer's
+/// clamp at zero point 0 is the ReLU), so a chain of int8 layers stays integer.
 struct PackedCompiler {
     let archive: LowBitArchive
     let source: String
@@ -16,17 +18,24 @@ struct PackedCompiler {
         while index < steps.count {
             let step = steps[index]
             let next = steps.dropFirst(index + 1).first, afterNext = steps.dropFirst(index + 2).first
-            var signOutput = false
+            var consumer: PackedStep?
             var consumed = 1
             if [.binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign {
                 if let next, Self.readsSigns(next) {
-                    signOutput = true
+                    consumer = next
                 } else if next?.kind == .hardTanh, let afterNext, Self.readsSigns(afterNext) {
-                    signOutput = true
+                    consumer = afterNext
+                    consumed = 2
+                }
+            } else if step.kind == .int8Dense {
+                if let next, Self.readsCodes(next) {
+                    consumer = next
+                } else if next?.kind == .relu, let afterNext, Self.readsCodes(afterNext) {
+                    consumer = afterNext
                     consumed = 2
                 }
             }
-            if let operation = try compile(step, shape: &shape, signOutput: signOutput) { operations.append(operation) }
+            if let operation = try compile(step, shape: &shape, consumer: consumer) { operations.append(operation) }
             index += consumed
         }
         return operations
@@ -36,10 +45,30 @@ struct PackedCompiler {
         [.dense, .conv2d, .binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign
     }
 
-    /// One step; nil for steps that only reshape (flatten).
-    private func compile(_ step: PackedStep, shape: inout [Int], signOutput: Bool) throws -> PackedOperation? {
-        let name = step.name
+    private static func readsCodes(_ step: PackedStep) -> Bool {
+        step.kind == .int8Dense && step.inputEncoding == .uint8 && step.inputScale != nil
+    }
+
+    /// One step; nil for steps that only reshape (flatten). `consumer`: the step that reads this
+    /// one's output directly in its own encoding (sign bits or uint8 codes), if any.
+    private func compile(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation? {
+        let name = step.name, signOutput = consumer != nil
+        let codesInput = [.int8, .uint8].contains(step.inputEncoding)
+        guard codesInput == (step.kind == .int8Dense) else {
+            throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' (\(step.kind.rawValue)) cannot read \(step.inputEncoding.rawValue) inputs")
+        }
         switch step.kind {
+        case .int8Dense:
+            let inFeatures = try need(step.inFeatures, "inFeatures", step), out = try need(step.outFeatures, "outFeatures", step)
+            guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
+            guard let inputScale = step.inputScale else {
+                throw LowBitError.corruptFile(path: source, reason: "int8 step '\(name)' has no inputScale")
+            }
+            shape = [out]
+            return try Int8DenseOperation(name: name, input: step.inputEncoding, inputScale: inputScale,
+                                          weights: try stored("\(name).weight", .i8, [out, inFeatures]).values(),
+                                          weightScales: try floats("\(name).weightScale", [out]), bias: try floats("\(name).bias", [out]),
+                                          outputScale: consumer?.inputScale)
         case .dense, .binaryDense:
             let inFeatures = try need(step.inFeatures, "inFeatures", step), out = try need(step.outFeatures, "outFeatures", step)
             guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }

@@ -69,6 +69,9 @@ public struct PackedStep: Codable, Sendable, Equatable {
         case binaryDense
         /// ±1 NHWC convolution, exact zero padding; `signs` u64 [out, ceil(k * k * in / 64)] (OHWI bit order).
         case binaryConv2d
+        /// Integer-only dense: int8 codes `weight` i8 [out, in] with per-channel `weightScale` f32 [out]
+        /// and a float `bias` f32 [out]; reads `int8` or `uint8` inputs of scale `inputScale`.
+        case int8Dense
         /// An unfolded BatchNorm as `y = x * scale + shift` per channel; `scale`, `shift` f32 [channels].
         case affine
         case relu, hardTanh, maxPool, avgPool, globalAvgPool, flatten, residual
@@ -80,12 +83,18 @@ public struct PackedStep: Codable, Sendable, Equatable {
         case float
         /// sign(x) in {-1, +1}, sign(0) = +1 (binary activations).
         case sign
+        /// q = clamp(round(x / inputScale), -127, 127), round half to even (signed 8-bit activations).
+        case int8
+        /// q = clamp(round(x / inputScale), 0, 255) (unsigned 8-bit activations, after a ReLU).
+        case uint8
     }
 
     public var kind: Kind
     public var name: String
     /// Weighted steps only; nil means ``InputEncoding/float``.
     public var input: InputEncoding?
+    /// The activation scale of `int8` and `uint8` inputs (zero point 0).
+    public var inputScale: Float?
     public var inFeatures: Int?
     public var outFeatures: Int?
     public var inChannels: Int?
@@ -97,13 +106,14 @@ public struct PackedStep: Codable, Sendable, Equatable {
     public var body: [PackedStep]?
     public var shortcut: [PackedStep]?
 
-    public init(kind: Kind, name: String, input: InputEncoding? = nil, inFeatures: Int? = nil, outFeatures: Int? = nil,
+    public init(kind: Kind, name: String, input: InputEncoding? = nil, inputScale: Float? = nil, inFeatures: Int? = nil, outFeatures: Int? = nil,
                 inChannels: Int? = nil, outChannels: Int? = nil, kernelSize: Int? = nil, stride: Int? = nil,
                 padding: LayerSpec.Padding? = nil, poolSize: Int? = nil, body: [PackedStep]? = nil,
                 shortcut: [PackedStep]? = nil) {
         self.kind = kind
         self.name = name
         self.input = input
+        self.inputScale = inputScale
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.inChannels = inChannels

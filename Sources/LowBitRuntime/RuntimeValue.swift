@@ -5,12 +5,16 @@ import LowBitTensor
 enum RuntimeValue: Sendable {
     case float([Float])
     case bits(PackedBits)
+    /// Unsigned 8-bit codes of an integer-only layer's output, `x = scale * q` (zero point 0): the
+    /// input of the next int8 layer, already at its input scale.
+    case uint8([UInt8], scale: Float)
 
     /// The values as floats; sign bits become ±1.
     var floats: [Float] {
         switch self {
         case let .float(values): return values
         case let .bits(bits): return bits.unpacked()
+        case let .uint8(codes, scale): return codes.map { Float($0) * scale }
         }
     }
 
@@ -19,15 +23,16 @@ enum RuntimeValue: Sendable {
         switch self {
         case let .float(values): return PackedBits(packing: values, rows: rows, columns: columns)
         case let .bits(bits) where bits.rows == rows && bits.columns == columns: return bits
-        case let .bits(bits): return PackedBits(packing: bits.unpacked(), rows: rows, columns: columns)
+        case .bits, .uint8: return PackedBits(packing: floats, rows: rows, columns: columns)
         }
     }
 
     /// The values a weighted step reads with `encoding`, as floats (sign: ±1 with sign(0) = +1).
     func floats(encoded encoding: PackedStep.InputEncoding) -> [Float] {
         switch (encoding, self) {
-        case (.float, _), (.sign, .bits): return floats
-        case let (.sign, .float(values)): return values.map { $0 < 0 ? -1 : 1 }
+        case (.sign, .bits): return floats
+        case (.sign, _): return floats.map { $0 < 0 ? -1 : 1 }
+        default: return floats
         }
     }
 }

@@ -1,0 +1,79 @@
+import LowBitTensor
+
+/// An integer-only dense step (Jacob et al. 2018): int8 weights `w` with per-channel scales `S_w`,
+/// 8-bit activations `q` with scale `S_in` and zero point 0, int32 accumulation:
+///
+///     q_in  = clamp(round(x / S_in), qmin, qmax)       (skipped when the input already is codes)
+///     acc_j = sum_k q_in[k] * w[j][k]                  (Int8GEMM, exact)
+///
+/// then either, when the next step is an int8 layer reading uint8 codes of scale `S_out`,
+///
+///     q_out_j = clamp(round((acc_j + round(b_j / (S_in * S_w_j))) * M_j), 0, 255),  M_j = S_in * S_w_j / S_out
+///
+/// with `M_j` a fixed-point multiplier and gemmlowp rounding (``Requantizer``; the clamp at 0 is the
+/// ReLU between the layers), or the float output `y_j = Float(acc_j) * (S_in * S_w_j) + b_j`.
+struct Int8DenseOperation: PackedOperation {
+    enum Output: Sendable {
+        case float
+        /// Requantized uint8 codes for the next layer.
+        case uint8(requantizer: Requantizer, bias: [Int32], scale: Float)
+    }
+
+    let name: String
+    let input: PackedStep.InputEncoding
+    let inputScale: Float
+    let gemm: Int8GEMM
+    /// `S_in * S_w_j`, the scale of the accumulators.
+    let accumulatorScales: [Float]
+    let bias: [Float]
+    let output: Output
+
+    var kind: String { "int8Dense" }
+
+    init(name: String, input: PackedStep.InputEncoding, inputScale: Float, weights: [Int8], weightScales: [Float],
+         bias: [Float], outputScale: Float?) throws {
+        guard input == .int8 || input == .uint8, inputScale > 0, inputScale.isFinite else {
+            throw LowBitError.invalidArgument("int8 step \(name) needs int8 or uint8 inputs with a positive input scale")
+        }
+        self.name = name
+        self.input = input
+        self.inputScale = inputScale
+        gemm = try Int8GEMM(weights: weights, outputCount: weightScales.count, inputCount: weights.count / max(weightScales.count, 1))
+        accumulatorScales = weightScales.map { inputScale * $0 }
+        self.bias = bias
+        guard let outputScale else {
+            output = .float
+            return
+        }
+        let realScales = weightScales.map { Double(inputScale) * Double($0) }
+        let requantizer = try Requantizer(realMultipliers: realScales.map { $0 / Double(outputScale) }, outputScale: Double(outputScale),
+                                          zeroPoint: 0, outputType: UInt8.self, activation: .relu)
+        let integerBias = zip(bias, realScales).map { b, s in Int32(clamping: Int64((Double(b) / s).rounded(.toNearestOrAwayFromZero))) }
+        output = .uint8(requantizer: requantizer, bias: integerBias, scale: outputScale)
+    }
+
+    func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
+        let acc: [Int32]
+        switch (input, value) {
+        case let (.uint8, .uint8(codes, _)):
+            acc = try gemm.accumulate(uint8: codes, rows: batch)
+        case (.uint8, _):
+            acc = try gemm.accumulate(uint8: quantize(value.floats, range: 0...255).map { UInt8($0) }, rows: batch)
+        default:
+            acc = try gemm.accumulate(int8: quantize(value.floats, range: -127...127).map { Int8($0) }, rows: batch)
+        }
+        switch output {
+        case .float:
+            let n = bias.count
+            return .float(acc.indices.map { Float(acc[$0]) * accumulatorScales[$0 % n] + bias[$0 % n] })
+        case let .uint8(requantizer, integerBias, scale):
+            return .uint8(try requantizer.requantize(acc, rows: batch, bias: integerBias), scale: scale)
+        }
+    }
+
+    /// `clamp(round(x / S_in))`, round half to even, as the training-side activation quantizer.
+    private func quantize(_ x: [Float], range: ClosedRange<Int32>) -> [Int32] {
+        let low = Float(range.lowerBound), high = Float(range.upperBound)
+        return x.map { Int32(min(max(($0 / inputScale).rounded(.toNearestOrEven), low), high)) }
+    }
+}
