@@ -53,6 +53,8 @@ private struct Walker {
             switch layer.kind {
             case .dense where quantizers[layer.name]?.weight?.scheme == "uniform":
                 steps.append(try int8Dense(layer))
+            case .dense where quantizers[layer.name]?.weight?.scheme == "fgq":
+                steps.append(try ternaryDense(layer))
             case .dense, .conv2d:
                 let next = layers.dropFirst(index + 1).first
                 let batchNorm = try next.flatMap { $0.kind == .batchNorm ? try BatchNormStatistics(layer: $0, tensors: tensors) : nil }
@@ -127,6 +129,41 @@ private struct Walker {
         return step
     }
 
+    /// An FGQ ternary dense layer: the two bit-planes of its codes, its group scales, the input
+    /// scale from the calibrated activation range.
+    private mutating func ternaryDense(_ layer: LayerSpec) throws -> PackedStep {
+        let name = layer.name, spec = quantizers[name]?.weight
+        let groupSize = spec?.groupSize ?? 4
+        guard (spec?.granularity ?? "group") == "group", groupSize % 4 == 0,
+              let rule = TernaryThresholdRule(rawValue: spec?.delta ?? "optimal") else {
+            throw LowBitError.unsupported("layer \(name): ternary weights pack with group scales of a multiple of 4 weights (have \(String(describing: spec)))")
+        }
+        let (inputEncoding, inputScale) = try eightBitInput(name)
+        guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
+        let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
+        let (codes, scales) = try fgqTernarize(weights: weight.data, rowLength: rowLength, groupSize: groupSize, delta: rule)
+        for (plane, value) in [("plus", Int8(1)), ("minus", Int8(-1))] {
+            let bits = PackedBits(packing: codes.map { $0 == value ? -1 : 1 }, rows: outputs, columns: rowLength)
+            output.append(try StoredTensor(name: "\(name).\(plane)", shape: [outputs, bits.wordsPerRow], values: bits.words))
+        }
+        output.append(try StoredTensor(name: "\(name).scales", tensor: Tensor(shape: [outputs, scales.count / max(outputs, 1)], data: scales)))
+        try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
+        return PackedStep(kind: .ternaryDense, name: name, input: inputEncoding, inputScale: inputScale,
+                          inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, groupSize: groupSize)
+    }
+
+    /// The 8-bit input encoding and scale of an integer layer, from its calibrated input quantizer.
+    private func eightBitInput(_ name: String) throws -> (PackedStep.InputEncoding, Float) {
+        guard let inputSpec = quantizers[name]?.input, inputSpec.scheme == "activation", inputSpec.bits == 8 else {
+            throw LowBitError.unsupported("layer \(name): integer weights pack only with 8-bit input activations (the integer-only path)")
+        }
+        guard let clip = inputSpec.rangeMax, clip > 0 else {
+            throw LowBitError.invalidArgument("layer \(name): its input activation range is not calibrated; run `lowbit quantize` (or train with the policy) first")
+        }
+        let signed = inputSpec.signed ?? false
+        return (signed ? .int8 : .uint8, clip / (signed ? 127 : 255))
+    }
+
     /// An int8 dense layer: weights as int8 codes with per-channel scales, the input scale from the
     /// calibrated activation range. A BatchNorm after it stays a separate `affine` step: folding it
     /// would change the quantized weights the model was trained and calibrated with.
@@ -136,20 +173,14 @@ private struct Walker {
               (weightSpec.granularity ?? "channel") == "channel" else {
             throw LowBitError.unsupported("layer \(name): only 8-bit symmetric per-channel weights pack as int8 (have \(String(describing: quantizers[name]?.weight)))")
         }
-        guard let inputSpec = quantizers[name]?.input, inputSpec.scheme == "activation", inputSpec.bits == 8 else {
-            throw LowBitError.unsupported("layer \(name): int8 weights pack only with 8-bit input activations (the integer-only path)")
-        }
-        guard let clip = inputSpec.rangeMax, clip > 0 else {
-            throw LowBitError.invalidArgument("layer \(name): its input activation range is not calibrated; run `lowbit quantize` (or train with the policy) first")
-        }
+        let (inputEncoding, inputScale) = try eightBitInput(name)
         guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
         let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
-        let signed = inputSpec.signed ?? false
         let (codes, scales, _) = try uniformQuantize(weights: weight.data, rowLength: rowLength, groupSize: rowLength, bits: 8, symmetric: true)
         output.append(try StoredTensor(name: "\(name).weight", shape: weight.shape, values: codes.map { Int8($0) }))
         try add("\(name).weightScale", scales)
         try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
-        return PackedStep(kind: .int8Dense, name: name, input: signed ? .int8 : .uint8, inputScale: clip / (signed ? 127 : 255),
+        return PackedStep(kind: .int8Dense, name: name, input: inputEncoding, inputScale: inputScale,
                           inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
     }
 

@@ -46,7 +46,7 @@ struct PackedCompiler {
     }
 
     private static func readsCodes(_ step: PackedStep) -> Bool {
-        step.kind == .int8Dense && step.inputEncoding == .uint8 && step.inputScale != nil
+        [.int8Dense, .ternaryDense].contains(step.kind) && step.inputEncoding == .uint8 && step.inputScale != nil
     }
 
     /// One step; nil for steps that only reshape (flatten). `consumer`: the step that reads this
@@ -54,17 +54,28 @@ struct PackedCompiler {
     private func compile(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation? {
         let name = step.name, signOutput = consumer != nil
         let codesInput = [.int8, .uint8].contains(step.inputEncoding)
-        guard codesInput == (step.kind == .int8Dense) else {
+        guard codesInput == [.int8Dense, .ternaryDense].contains(step.kind) else {
             throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' (\(step.kind.rawValue)) cannot read \(step.inputEncoding.rawValue) inputs")
         }
         switch step.kind {
-        case .int8Dense:
+        case .int8Dense, .ternaryDense:
             let inFeatures = try need(step.inFeatures, "inFeatures", step), out = try need(step.outFeatures, "outFeatures", step)
             guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
-            guard let inputScale = step.inputScale else {
-                throw LowBitError.corruptFile(path: source, reason: "int8 step '\(name)' has no inputScale")
+            guard let inputScale = step.inputScale, inputScale > 0 else {
+                throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
             }
             shape = [out]
+            if step.kind == .ternaryDense {
+                let groupSize = try need(step.groupSize, "groupSize", step), words = PackedBits.wordCount(bits: inFeatures)
+                let planes = try ["plus", "minus"].map {
+                    try PackedBits(rows: out, columns: inFeatures, wordsPerRow: words, words: try self.words("\(name).\($0)", [out, words]))
+                }
+                let groups = (inFeatures + groupSize - 1) / groupSize
+                let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: try floats("\(name).scales", [out, groups]),
+                                           groupSize: groupSize)
+                return TernaryDenseOperation(name: name, input: step.inputEncoding, inputScale: inputScale, gemm: gemm,
+                                             bias: try floats("\(name).bias", [out]))
+            }
             return try Int8DenseOperation(name: name, input: step.inputEncoding, inputScale: inputScale,
                                           weights: try stored("\(name).weight", .i8, [out, inFeatures]).values(),
                                           weightScales: try floats("\(name).weightScale", [out]), bias: try floats("\(name).bias", [out]),

@@ -72,6 +72,9 @@ public struct PackedStep: Codable, Sendable, Equatable {
         /// Integer-only dense: int8 codes `weight` i8 [out, in] with per-channel `weightScale` f32 [out]
         /// and a float `bias` f32 [out]; reads `int8` or `uint8` inputs of scale `inputScale`.
         case int8Dense
+        /// FGQ ternary dense: bit-planes `plus`, `minus` u64 [out, ceil(in / 64)] (bit set where t = +1 / -1),
+        /// `scales` f32 [out, ceil(in / groupSize)], `bias` f32 [out]; reads int8 or uint8 inputs.
+        case ternaryDense
         /// An unfolded BatchNorm as `y = x * scale + shift` per channel; `scale`, `shift` f32 [channels].
         case affine
         case relu, hardTanh, maxPool, avgPool, globalAvgPool, flatten, residual
@@ -103,12 +106,14 @@ public struct PackedStep: Codable, Sendable, Equatable {
     public var stride: Int?
     public var padding: LayerSpec.Padding?
     public var poolSize: Int?
+    /// Ternary steps: weights per scale group (a multiple of 4).
+    public var groupSize: Int?
     public var body: [PackedStep]?
     public var shortcut: [PackedStep]?
 
     public init(kind: Kind, name: String, input: InputEncoding? = nil, inputScale: Float? = nil, inFeatures: Int? = nil, outFeatures: Int? = nil,
                 inChannels: Int? = nil, outChannels: Int? = nil, kernelSize: Int? = nil, stride: Int? = nil,
-                padding: LayerSpec.Padding? = nil, poolSize: Int? = nil, body: [PackedStep]? = nil,
+                padding: LayerSpec.Padding? = nil, poolSize: Int? = nil, groupSize: Int? = nil, body: [PackedStep]? = nil,
                 shortcut: [PackedStep]? = nil) {
         self.kind = kind
         self.name = name
@@ -122,6 +127,7 @@ public struct PackedStep: Codable, Sendable, Equatable {
         self.stride = stride
         self.padding = padding
         self.poolSize = poolSize
+        self.groupSize = groupSize
         self.body = body
         self.shortcut = shortcut
     }
