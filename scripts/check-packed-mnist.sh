@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Trains an MLP on MNIST, packs it, and checks that the packed model (the runtime) predicts the same
 # class as the training-side model on the whole MNIST test set. Binary policies train with
-# quantization-aware training (hard tanh, BatchNorm); `int8` trains a float ReLU MLP and quantizes it
-# post-training (`lowbit quantize --policy int8 --calib 512`), so the packed model runs integer-only.
+# quantization-aware training (hard tanh, BatchNorm); `int8` and `ternary-fgq` train a float ReLU MLP
+# and quantize it post-training (`lowbit quantize --policy POLICY --calib 512`).
 #
 #   scripts/check-packed-mnist.sh [POLICY] [EPOCHS]      # defaults: hybrid-fp-first-last 3
 #
-# Binary policies must agree on every image; int8 on at least 99% (training fake-quantizes in float,
+# Binary policies must agree on every image; int8 and ternary-fgq on at least 99% (training fake-quantizes in float,
 # the runtime requantizes in integers, so a few rounding ties can land differently).
 # Uses .build/release/lowbit (run `swift build -c release` first; LOWBIT=path overrides) and python3
 # with numpy to export the test images and compare predictions. Prints one line per model and exits
@@ -28,10 +28,10 @@ np.save(sys.argv[1], (images / np.float32(255)).astype(np.float32))
 np.save(sys.argv[2], labels.astype(np.int64))
 PY
 
-if [ "$policy" = int8 ]; then
+if [ "$policy" = int8 ] || [ "$policy" = ternary-fgq ]; then
     "$lowbit" train --model mlp --hidden 256,256 --dataset mnist --epochs "$epochs" --lr 0.01 --optimizer adam \
         --no-progress -o "$work/float.lowbit" >/dev/null 2>&1
-    "$lowbit" quantize "$work/float.lowbit" --policy int8 --calib 512 --no-progress -o "$work/model.lowbit" >/dev/null
+    "$lowbit" quantize "$work/float.lowbit" --policy "$policy" --calib 512 --no-progress -o "$work/model.lowbit" >/dev/null
 else
     "$lowbit" train --model mlp --hidden 256,256 --activation hardTanh --batch-norm --policy "$policy" \
         --dataset mnist --epochs "$epochs" --lr 0.01 --optimizer adam --no-progress -o "$work/model.lowbit" >/dev/null 2>&1
@@ -49,6 +49,6 @@ packed = np.load(f"{work}/packed.npy").argmax(1)
 same = int((reference == packed).sum())
 print(f"{policy}: {same}/{len(labels)} predictions agree; accuracy training-side "
       f"{(reference == labels).mean():.4f}, packed {(packed == labels).mean():.4f}")
-required = 0.99 * len(labels) if policy == "int8" else len(labels)
+required = 0.99 * len(labels) if policy in ("int8", "ternary-fgq") else len(labels)
 sys.exit(0 if same >= required else 1)
 PY
