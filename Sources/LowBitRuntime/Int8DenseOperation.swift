@@ -53,15 +53,8 @@ struct Int8DenseOperation: PackedOperation {
     }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        let acc: [Int32]
-        switch (input, value) {
-        case let (.uint8, .uint8(codes, _)):
-            acc = try gemm.accumulate(uint8: codes, rows: batch)
-        case (.uint8, _):
-            acc = try gemm.accumulate(uint8: quantize(value.floats, range: 0...255).map { UInt8($0) }, rows: batch)
-        default:
-            acc = try gemm.accumulate(int8: quantize(value.floats, range: -127...127).map { Int8($0) }, rows: batch)
-        }
+        let acc = input == .uint8 ? try gemm.accumulate(uint8: value.uint8Codes(scale: inputScale), rows: batch)
+            : try gemm.accumulate(int8: value.int8Codes(scale: inputScale), rows: batch)
         switch output {
         case .float:
             let n = bias.count
@@ -69,11 +62,5 @@ struct Int8DenseOperation: PackedOperation {
         case let .uint8(requantizer, integerBias, scale):
             return .uint8(try requantizer.requantize(acc, rows: batch, bias: integerBias), scale: scale)
         }
-    }
-
-    /// `clamp(round(x / S_in))`, round half to even, as the training-side activation quantizer.
-    private func quantize(_ x: [Float], range: ClosedRange<Int32>) -> [Int32] {
-        let low = Float(range.lowerBound), high = Float(range.upperBound)
-        return x.map { Int32(min(max(($0 / inputScale).rounded(.toNearestOrEven), low), high)) }
     }
 }

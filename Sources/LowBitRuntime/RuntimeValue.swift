@@ -35,4 +35,20 @@ enum RuntimeValue: Sendable {
         default: return floats
         }
     }
+
+    /// Unsigned 8-bit codes at `scale`: `clamp(round(x / scale), 0, 255)`, round half to even, as the
+    /// training-side activation quantizer; codes an int8 layer already wrote pass through.
+    func uint8Codes(scale: Float) -> [UInt8] {
+        if case let .uint8(codes, _) = self { return codes }
+        return floats.map { UInt8(Self.code($0, scale: scale, in: 0...255)) }
+    }
+
+    /// Signed 8-bit codes at `scale`: `clamp(round(x / scale), -127, 127)` (narrow, symmetric).
+    func int8Codes(scale: Float) -> [Int8] {
+        floats.map { Int8(Self.code($0, scale: scale, in: -127...127)) }
+    }
+
+    private static func code(_ x: Float, scale: Float, in range: ClosedRange<Float>) -> Float {
+        min(max((x / scale).rounded(.toNearestOrEven), range.lowerBound), range.upperBound)
+    }
 }

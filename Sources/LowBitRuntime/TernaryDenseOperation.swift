@@ -14,15 +14,11 @@ struct TernaryDenseOperation: PackedOperation {
     var kind: String { "ternaryDense" }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        switch (input, value) {
-        case let (.uint8, .uint8(codes, _)):
-            return .float(try gemm.multiply(uint8: codes, rows: batch, inputScale: inputScale, inputZeroPoint: 0, bias: bias))
-        case (.uint8, _):
-            let codes = value.floats.map { UInt8(min(max(($0 / inputScale).rounded(.toNearestOrEven), 0), 255)) }
-            return .float(try gemm.multiply(uint8: codes, rows: batch, inputScale: inputScale, inputZeroPoint: 0, bias: bias))
-        default:
-            let codes = value.floats.map { Int8(min(max(($0 / inputScale).rounded(.toNearestOrEven), -127), 127)) }
-            return .float(try gemm.multiply(int8: codes, rows: batch, inputScale: inputScale, inputZeroPoint: 0, bias: bias))
+        if input == .uint8 {
+            return .float(try gemm.multiply(uint8: value.uint8Codes(scale: inputScale), rows: batch, inputScale: inputScale,
+                                            inputZeroPoint: 0, bias: bias))
         }
+        return .float(try gemm.multiply(int8: value.int8Codes(scale: inputScale), rows: batch, inputScale: inputScale,
+                                        inputZeroPoint: 0, bias: bias))
     }
 }
