@@ -51,10 +51,12 @@ private struct Walker {
         while index < layers.count {
             let layer = layers[index]
             switch layer.kind {
-            case .dense where quantizers[layer.name]?.weight?.scheme == "uniform":
-                steps.append(try int8Dense(layer))
-            case .dense where quantizers[layer.name]?.weight?.scheme == "fgq":
-                steps.append(try ternaryDense(layer))
+            case .dense where quantizers[layer.name]?.weight?.scheme == "uniform",
+                 .conv2d where quantizers[layer.name]?.weight?.scheme == "uniform":
+                steps.append(try int8Layer(layer))
+            case .dense where quantizers[layer.name]?.weight?.scheme == "fgq",
+                 .conv2d where quantizers[layer.name]?.weight?.scheme == "fgq":
+                steps.append(try ternaryLayer(layer))
             case .dense, .conv2d:
                 let next = layers.dropFirst(index + 1).first
                 let batchNorm = try next.flatMap { $0.kind == .batchNorm ? try BatchNormStatistics(layer: $0, tensors: tensors) : nil }
@@ -94,13 +96,7 @@ private struct Walker {
         case let scheme?: throw LowBitError.unsupported("layer \(name): packing \(scheme) input activations is not implemented yet; the runtime runs float and binary activations")
         }
         let isConv = layer.kind == .conv2d
-        var step = PackedStep(kind: isConv ? .conv2d : .dense, name: name, input: input == .float ? nil : input)
-        if isConv {
-            (step.inChannels, step.outChannels, step.kernelSize) = (layer.inChannels, layer.outChannels, layer.kernelSize)
-            (step.stride, step.padding) = (layer.stride ?? 1, layer.padding ?? .same)
-        } else {
-            (step.inFeatures, step.outFeatures) = (layer.inFeatures, layer.outFeatures)
-        }
+        var step = layerStep(layer, kind: isConv ? .conv2d : .dense, input: input == .float ? nil : input)
         switch quantizers?.weight?.scheme {
         case nil:
             let (w, b) = batchNorm?.fold(weight: weight.data, bias: bias, rowLength: rowLength) ?? (weight.data, bias)
@@ -129,9 +125,9 @@ private struct Walker {
         return step
     }
 
-    /// An FGQ ternary dense layer: the two bit-planes of its codes, its group scales, the input
+    /// An FGQ ternary dense or conv layer: the two bit-planes of its codes, its group scales, the input
     /// scale from the calibrated activation range.
-    private mutating func ternaryDense(_ layer: LayerSpec) throws -> PackedStep {
+    private mutating func ternaryLayer(_ layer: LayerSpec) throws -> PackedStep {
         let name = layer.name, spec = quantizers[name]?.weight
         let groupSize = spec?.groupSize ?? 4
         guard (spec?.granularity ?? "group") == "group", groupSize % 4 == 0,
@@ -148,8 +144,9 @@ private struct Walker {
         }
         output.append(try StoredTensor(name: "\(name).scales", tensor: Tensor(shape: [outputs, scales.count / max(outputs, 1)], data: scales)))
         try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
-        return PackedStep(kind: .ternaryDense, name: name, input: inputEncoding, inputScale: inputScale,
-                          inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, groupSize: groupSize)
+        var step = layerStep(layer, kind: layer.kind == .conv2d ? .ternaryConv2d : .ternaryDense, input: inputEncoding, inputScale: inputScale)
+        step.groupSize = groupSize
+        return step
     }
 
     /// The 8-bit input encoding and scale of an integer layer, from its calibrated input quantizer.
@@ -164,10 +161,10 @@ private struct Walker {
         return (signed ? .int8 : .uint8, clip / (signed ? 127 : 255))
     }
 
-    /// An int8 dense layer: weights as int8 codes with per-channel scales, the input scale from the
+    /// An int8 dense or conv layer: weights as int8 codes with per-channel scales, the input scale from the
     /// calibrated activation range. A BatchNorm after it stays a separate `affine` step: folding it
     /// would change the quantized weights the model was trained and calibrated with.
-    private mutating func int8Dense(_ layer: LayerSpec) throws -> PackedStep {
+    private mutating func int8Layer(_ layer: LayerSpec) throws -> PackedStep {
         let name = layer.name
         guard let weightSpec = quantizers[name]?.weight, weightSpec.bits == 8, weightSpec.symmetric ?? true,
               (weightSpec.granularity ?? "channel") == "channel" else {
@@ -180,8 +177,19 @@ private struct Walker {
         output.append(try StoredTensor(name: "\(name).weight", shape: weight.shape, values: codes.map { Int8($0) }))
         try add("\(name).weightScale", scales)
         try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
-        return PackedStep(kind: .int8Dense, name: name, input: inputEncoding, inputScale: inputScale,
-                          inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
+        return layerStep(layer, kind: layer.kind == .conv2d ? .int8Conv2d : .int8Dense, input: inputEncoding, inputScale: inputScale)
+    }
+
+    /// The plan step of a weighted layer with the dense or conv attributes of `layer`.
+    private func layerStep(_ layer: LayerSpec, kind: PackedStep.Kind, input: PackedStep.InputEncoding?, inputScale: Float? = nil) -> PackedStep {
+        var step = PackedStep(kind: kind, name: layer.name, input: input, inputScale: inputScale)
+        if layer.kind == .conv2d {
+            (step.inChannels, step.outChannels, step.kernelSize) = (layer.inChannels, layer.outChannels, layer.kernelSize)
+            (step.stride, step.padding) = (layer.stride ?? 1, layer.padding ?? .same)
+        } else {
+            (step.inFeatures, step.outFeatures) = (layer.inFeatures, layer.outFeatures)
+        }
+        return step
     }
 
     private mutating func add(_ name: String, _ values: [Float], shape: [Int]? = nil) throws {

@@ -27,7 +27,7 @@ struct PackedCompiler {
                     consumer = afterNext
                     consumed = 2
                 }
-            } else if step.kind == .int8Dense {
+            } else if [.int8Dense, .int8Conv2d].contains(step.kind) {
                 if let next, Self.readsCodes(next) {
                     consumer = next
                 } else if next?.kind == .relu, let afterNext, Self.readsCodes(afterNext) {
@@ -45,8 +45,10 @@ struct PackedCompiler {
         [.dense, .conv2d, .binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign
     }
 
+    private static let integerKinds: [PackedStep.Kind] = [.int8Dense, .ternaryDense, .int8Conv2d, .ternaryConv2d]
+
     private static func readsCodes(_ step: PackedStep) -> Bool {
-        [.int8Dense, .ternaryDense].contains(step.kind) && step.inputEncoding == .uint8 && step.inputScale != nil
+        integerKinds.contains(step.kind) && step.inputEncoding == .uint8 && step.inputScale != nil
     }
 
     /// One step; nil for steps that only reshape (flatten). `consumer`: the step that reads this
@@ -54,32 +56,12 @@ struct PackedCompiler {
     private func compile(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation? {
         let name = step.name, signOutput = consumer != nil
         let codesInput = [.int8, .uint8].contains(step.inputEncoding)
-        guard codesInput == [.int8Dense, .ternaryDense].contains(step.kind) else {
+        guard codesInput == Self.integerKinds.contains(step.kind) else {
             throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' (\(step.kind.rawValue)) cannot read \(step.inputEncoding.rawValue) inputs")
         }
         switch step.kind {
-        case .int8Dense, .ternaryDense:
-            let inFeatures = try need(step.inFeatures, "inFeatures", step), out = try need(step.outFeatures, "outFeatures", step)
-            guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
-            guard let inputScale = step.inputScale, inputScale > 0 else {
-                throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
-            }
-            shape = [out]
-            if step.kind == .ternaryDense {
-                let groupSize = try need(step.groupSize, "groupSize", step), words = PackedBits.wordCount(bits: inFeatures)
-                let planes = try ["plus", "minus"].map {
-                    try PackedBits(rows: out, columns: inFeatures, wordsPerRow: words, words: try self.words("\(name).\($0)", [out, words]))
-                }
-                let groups = (inFeatures + groupSize - 1) / groupSize
-                let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: try floats("\(name).scales", [out, groups]),
-                                           groupSize: groupSize)
-                return TernaryDenseOperation(name: name, input: step.inputEncoding, inputScale: inputScale, gemm: gemm,
-                                             bias: try floats("\(name).bias", [out]))
-            }
-            return try Int8DenseOperation(name: name, input: step.inputEncoding, inputScale: inputScale,
-                                          weights: try stored("\(name).weight", .i8, [out, inFeatures]).values(),
-                                          weightScales: try floats("\(name).weightScale", [out]), bias: try floats("\(name).bias", [out]),
-                                          outputScale: consumer?.inputScale)
+        case .int8Dense, .ternaryDense, .int8Conv2d, .ternaryConv2d:
+            return try compileInteger(step, shape: &shape, consumer: consumer)
         case .dense, .binaryDense:
             let inFeatures = try need(step.inFeatures, "inFeatures", step), out = try need(step.outFeatures, "outFeatures", step)
             guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
@@ -93,12 +75,8 @@ struct PackedCompiler {
             return BinaryDenseOperation(name: name, input: step.inputEncoding, signs: signs,
                                         output: try transform(step, channels: out, depth: inFeatures, signOutput: signOutput))
         case .conv2d, .binaryConv2d:
-            let inC = try need(step.inChannels, "inChannels", step), outC = try need(step.outChannels, "outChannels", step)
-            let k = try need(step.kernelSize, "kernelSize", step)
-            guard shape.count == 3, shape[2] == inC else { throw mismatch(step, "takes [H, W, \(inC)] inputs, the previous step gives \(shape)") }
-            let conv = try Conv2DShape(inputHeight: shape[0], inputWidth: shape[1], inputChannels: inC, outputChannels: outC,
-                                       kernelSize: k, stride: step.stride ?? 1, padding: step.padding ?? .same)
-            shape = [conv.outputHeight, conv.outputWidth, outC]
+            let conv = try convolution(step, shape: &shape)
+            let (inC, outC, k) = (conv.inputChannels, conv.outputChannels, conv.kernelHeight)
             if step.kind == .conv2d {
                 let floatConv = try FloatConv2D(shape: conv, weights: try floats("\(name).weight", [outC, k, k, inC]),
                                                 bias: try floats("\(name).bias", [outC]))
@@ -139,6 +117,54 @@ struct PackedCompiler {
             shape = bodyShape
             return ResidualOperation(name: name, body: body, shortcut: shortcut)
         }
+    }
+
+    /// An int8 or ternary step, dense or convolution; `consumer` reads its requantized uint8 codes.
+    private func compileInteger(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation {
+        let name = step.name
+        guard let inputScale = step.inputScale, inputScale > 0 else {
+            throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
+        }
+        let patches: IntegerPatches, out: Int, rowLength: Int, weightShape: [Int]
+        if step.kind == .int8Dense || step.kind == .ternaryDense {
+            let inFeatures = try need(step.inFeatures, "inFeatures", step)
+            out = try need(step.outFeatures, "outFeatures", step)
+            guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
+            (patches, rowLength, weightShape) = (.dense, inFeatures, [out, inFeatures])
+            shape = [out]
+        } else {
+            let conv = try convolution(step, shape: &shape)
+            out = conv.outputChannels
+            (patches, rowLength) = (.convolution(conv), conv.weightsPerOutput)
+            weightShape = [out, conv.kernelHeight, conv.kernelWidth, conv.inputChannels]
+        }
+        let bias = try floats("\(name).bias", [out])
+        if step.kind == .int8Dense || step.kind == .int8Conv2d {
+            return try Int8LayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches,
+                                          weights: try stored("\(name).weight", .i8, weightShape).values(),
+                                          weightScales: try floats("\(name).weightScale", [out]), bias: bias,
+                                          outputScale: consumer?.inputScale)
+        }
+        let groupSize = try need(step.groupSize, "groupSize", step), words = PackedBits.wordCount(bits: rowLength)
+        let planes = try ["plus", "minus"].map {
+            try PackedBits(rows: out, columns: rowLength, wordsPerRow: words, words: try self.words("\(name).\($0)", [out, words]))
+        }
+        let groups = (rowLength + groupSize - 1) / groupSize
+        let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: try floats("\(name).scales", [out, groups]),
+                                   groupSize: groupSize)
+        return TernaryLayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches, gemm: gemm,
+                                     bias: bias)
+    }
+
+    /// The geometry of a convolution step on NHWC inputs of per-sample `shape`, which becomes its output shape.
+    private func convolution(_ step: PackedStep, shape: inout [Int]) throws -> Conv2DShape {
+        let inC = try need(step.inChannels, "inChannels", step), outC = try need(step.outChannels, "outChannels", step)
+        let k = try need(step.kernelSize, "kernelSize", step)
+        guard shape.count == 3, shape[2] == inC else { throw mismatch(step, "takes [H, W, \(inC)] inputs, the previous step gives \(shape)") }
+        let conv = try Conv2DShape(inputHeight: shape[0], inputWidth: shape[1], inputChannels: inC, outputChannels: outC,
+                                   kernelSize: k, stride: step.stride ?? 1, padding: step.padding ?? .same)
+        shape = [conv.outputHeight, conv.outputWidth, outC]
+        return conv
     }
 
     /// The fused output transform of a binary step from its stored `multiplier` and `bias`.

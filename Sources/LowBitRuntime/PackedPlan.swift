@@ -72,9 +72,13 @@ public struct PackedStep: Codable, Sendable, Equatable {
         /// Integer-only dense: int8 codes `weight` i8 [out, in] with per-channel `weightScale` f32 [out]
         /// and a float `bias` f32 [out]; reads `int8` or `uint8` inputs of scale `inputScale`.
         case int8Dense
+        /// Integer-only NHWC convolution: `weight` i8 OHWI, `weightScale`, `bias` as for `int8Dense`.
+        case int8Conv2d
         /// FGQ ternary dense: bit-planes `plus`, `minus` u64 [out, ceil(in / 64)] (bit set where t = +1 / -1),
         /// `scales` f32 [out, ceil(in / groupSize)], `bias` f32 [out]; reads int8 or uint8 inputs.
         case ternaryDense
+        /// FGQ ternary NHWC convolution: bit-planes `[out, ceil(k * k * in / 64)]` (OHWI bit order), groups along that row.
+        case ternaryConv2d
         /// An unfolded BatchNorm as `y = x * scale + shift` per channel; `scale`, `shift` f32 [channels].
         case affine
         case relu, hardTanh, maxPool, avgPool, globalAvgPool, flatten, residual

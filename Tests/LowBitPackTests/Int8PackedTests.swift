@@ -82,3 +82,23 @@ struct Int8PackedTests {
         #expect(Double(agree) >= 0.99 * Double(data.count), "\(agree) of \(data.count) agree")
     }
 }
+
+/// int8 and ternary convolutions: a small ResNet quantized post-training runs integer convolutions
+/// (unfolded BatchNorm between them) and predicts what the fake-quantized model predicts.
+struct IntegerConvolutionTests {
+    @Test("int8 and ternary-fgq ResNets predict what the fake-quantized model predicts on >= 97% of MNIST images",
+          arguments: ["int8", "ternary-fgq"])
+    func resnet(policy: String) throws {
+        let data = try PackFixtures.mnistSlice(100)
+        let spec = try Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16], blocksPerStage: 1)
+        let model = try PackFixtures.model(spec, policy: policy, seed: 41)
+        try model.calibrate(batches: [(x: try PackFixtures.normalization.apply(to: data.features), y: data.labels)])
+        let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
+        let packed = try PackedModel(archive: archive)
+        #expect(packed.layers.first?.kind == "int8Conv2d")
+        let expected = PackFixtures.argmax(try PackFixtures.reference(model, data.features))
+        let actual = try packed.classify(data.features)
+        let agree = zip(actual, expected).filter { $0 == $1 }.count
+        #expect(Double(agree) >= 0.97 * Double(data.count), "\(policy): \(agree) of \(data.count) agree")
+    }
+}
