@@ -37,6 +37,9 @@ struct PackedEquivalenceTests {
                                        activation: .hardTanh), "binary"),
         ("resnet hybrid-fp-shortcuts", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16],
                                                             blocksPerStage: 1, activation: .hardTanh), "hybrid-fp-shortcuts"),
+        ("resnet hybrid-fp-shortcuts, a shortcut per conv", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10,
+                                                                              widths: [8, 8, 16], blocksPerStage: 1, activation: .hardTanh,
+                                                                              shortcutPerConvolution: true), "hybrid-fp-shortcuts"),
         ("resnet binary-all", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16],
                                                    blocksPerStage: 1, activation: .hardTanh), "binary-all"),
     ]
