@@ -30,9 +30,21 @@ struct ElementwiseOperation: PackedOperation {
             let input = x
             lb_hardtanh_forward(input, &x, x.count)
         case let .affine(scale, shift):
-            let channels = scale.count
-            for i in x.indices { x[i] = x[i] * scale[i % channels] + shift[i % channels] }
+            x = perChannel(x, scale: scale, shift: shift)
         }
         return .float(x)
     }
+}
+
+/// `x[r][c] * scale[c] + shift[c]` over rows of `scale.count` channels: an unfolded BatchNorm, the
+/// dequantization of int8 accumulators.
+func perChannel(_ x: [Float], scale: [Float], shift: [Float]) -> [Float] {
+    let channels = scale.count
+    var out = x
+    out.withUnsafeMutableBufferPointer { y in
+        for start in stride(from: 0, to: y.count, by: channels) {
+            for c in 0..<channels { y[start + c] = y[start + c] * scale[c] + shift[c] }
+        }
+    }
+    return out
 }

@@ -65,8 +65,7 @@ struct Int8LayerOperation: PackedOperation {
             : try gemm.accumulate(int8: patches.expand(value.int8Codes(scale: inputScale), batch: batch), rows: rows)
         switch output {
         case .float:
-            let n = bias.count
-            return .float(acc.indices.map { Float(acc[$0]) * accumulatorScales[$0 % n] + bias[$0 % n] })
+            return .float(perChannel(acc.map(Float.init), scale: accumulatorScales, shift: bias))
         case let .uint8(requantizer, integerBias, scale):
             return .uint8(try requantizer.requantize(acc, rows: rows, bias: integerBias), scale: scale)
         }
