@@ -58,6 +58,8 @@ struct PackRunBenchTests {
         #expect(layers.map { $0["kind"] as? String } == ["dense", "hardTanh", "binaryDense", "hardTanh", "dense"])
         #expect(try CLI.run(["bench", "train", "--steps", "1", "--batch-size", "8", "--json"]).status == 0)
         #expect(try CLI.run(["bench", "kernels", "--help"]).status == 0)
+        let info = try CLI.run(["info", packed])
+        #expect(info.status != 0 && info.stderr.contains("packed model") && info.stderr.contains("lowbit run"))
     }
 
     @Test("running a file that is neither packed nor a model fails on one line")
