@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "LowBitQuant", targets: ["LowBitQuant"]),
         .library(name: "LowBitAnalysis", targets: ["LowBitAnalysis"]),
         .library(name: "LowBitRuntime", targets: ["LowBitRuntime"]),
+        .library(name: "LowBitPack", targets: ["LowBitPack"]),
         .executable(name: "lowbit", targets: ["lowbit"]),
     ],
     dependencies: [
@@ -48,10 +49,12 @@ let package = Package(
         .target(name: "LowBitAnalysis", dependencies: ["LowBitTensor", "LowBitIO"]),
         .target(name: "CLowBitRuntimeKernels"),
         .target(name: "LowBitRuntime", dependencies: ["LowBitTensor", "LowBitIO", "CLowBitKernels", "CLowBitRuntimeKernels"]),
+        // The packer may use training code (it reads trained models); the runtime it feeds may not.
+        .target(name: "LowBitPack", dependencies: ["LowBitTensor", "LowBitIO", "LowBitNN", "LowBitQuant", "LowBitRuntime"]),
         .executableTarget(
             name: "lowbit",
             dependencies: blasDependency + [
-                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant", "LowBitAnalysis", "LowBitRuntime",
+                "LowBitTensor", "LowBitIO", "LowBitData", "LowBitNN", "LowBitQuant", "LowBitAnalysis", "LowBitRuntime", "LowBitPack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "LowBitCLITests", dependencies: ["lowbit", "LowBitIO", "LowBitTensor"]),
         .testTarget(name: "LowBitQuantTests", dependencies: ["LowBitQuant"]),
         .testTarget(name: "LowBitAnalysisTests", dependencies: ["LowBitAnalysis", "LowBitIO"], resources: [.copy("Golden")]),
+        .testTarget(name: "LowBitPackTests", dependencies: ["LowBitPack", "LowBitRuntime", "LowBitNN", "LowBitQuant", "LowBitData", "LowBitIO", "LowBitTensor"]),
         .testTarget(name: "LowBitRuntimeTests", dependencies: ["LowBitRuntime", "CLowBitRuntimeKernels", "LowBitTensor"]),
     ],
     swiftLanguageModes: [.v6]

@@ -16,30 +16,34 @@
 // lbr_subtract_row_corrections applies them after the GEMM: exact integer arithmetic.
 #include "internal.h"
 
-void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_conv_geometry *g,
-                      size_t row_begin, size_t row_end, uint64_t *columns) {
+void lbr_im2col_bytes(const void *input, size_t bytes_per_pixel, const lbr_conv_geometry *g,
+                      size_t row_begin, size_t row_end, void *columns) {
     const size_t taps = (size_t)g->kernel_h * (size_t)g->kernel_w;
-    const size_t row_words = taps * words_per_pixel;
+    const size_t row_bytes = taps * bytes_per_pixel;
     const size_t pixels = (size_t)g->out_h * (size_t)g->out_w;
     for (size_t r = row_begin; r < row_end; r++) {
         size_t b = r / pixels, pixel = r % pixels;
         int oy = (int)(pixel / (size_t)g->out_w), ox = (int)(pixel % (size_t)g->out_w);
-        const uint64_t *image = input + b * (size_t)g->height * (size_t)g->width * words_per_pixel;
-        uint64_t *dst = columns + (r - row_begin) * row_words;
+        const uint8_t *image = (const uint8_t *)input + b * (size_t)g->height * (size_t)g->width * bytes_per_pixel;
+        uint8_t *dst = (uint8_t *)columns + (r - row_begin) * row_bytes;
         for (int ky = 0; ky < g->kernel_h; ky++) {
             int iy = oy * g->stride_h - g->pad_top + ky;
             for (int kx = 0; kx < g->kernel_w; kx++) {
                 int ix = ox * g->stride_w - g->pad_left + kx;
                 if (iy < 0 || iy >= g->height || ix < 0 || ix >= g->width) {
-                    memset(dst, 0, words_per_pixel * sizeof(uint64_t));
+                    memset(dst, 0, bytes_per_pixel);
                 } else {
-                    memcpy(dst, image + ((size_t)iy * (size_t)g->width + (size_t)ix) * words_per_pixel,
-                           words_per_pixel * sizeof(uint64_t));
+                    memcpy(dst, image + ((size_t)iy * (size_t)g->width + (size_t)ix) * bytes_per_pixel, bytes_per_pixel);
                 }
-                dst += words_per_pixel;
+                dst += bytes_per_pixel;
             }
         }
     }
+}
+
+void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_conv_geometry *g,
+                      size_t row_begin, size_t row_end, uint64_t *columns) {
+    lbr_im2col_bytes(input, words_per_pixel * sizeof(uint64_t), g, row_begin, row_end, columns);
 }
 
 void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,

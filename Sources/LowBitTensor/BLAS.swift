@@ -61,6 +61,28 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// Row-major `y[m] = A[m, n] x[n] + beta * y`: batch-1 inference, where sgemm's packing of the
+    /// weights on every call costs more than the product. Rows are split across ``Parallel``
+    /// threads once `A` passes about 400 KB, so each core keeps its half in its own L2 cache.
+    ///
+    /// ```swift
+    /// BLAS.sgemv(m: 256, n: 784, a: w, lda: 784, x: input, beta: 1, y: &out)   // out starts as the bias
+    /// ```
+    public static func sgemv(m: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+                             beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        _ = pinOpenBLAS
+        if m == 0 { return }
+        let a = UnsafeSendablePointer(a), x = UnsafeSendablePointer(x), y = UnsafeSendableMutablePointer(y)
+        Parallel.forChunks(m, work: m * n) { rows in
+            if n == 0 {
+                for row in rows { y.pointer[row] *= beta }
+                return
+            }
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows.count), Int32(n), 1, a.pointer + rows.lowerBound * lda,
+                        Int32(lda), x.pointer, 1, beta, y.pointer + rows.lowerBound, 1)
+        }
+    }
+
     /// Plain-loop GEMM with the same contract as ``sgemm``: the independent oracle for tests.
     public static func referenceSgemm(
         transposeA: Bool = false, transposeB: Bool = false,

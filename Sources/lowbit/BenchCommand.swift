@@ -8,7 +8,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed: training throughput, kernels, model latency.",
-        subcommands: [BenchTrainCommand.self, BenchGEMMCommand.self, BenchKernelsCommand.self]
+        subcommands: [BenchModelCommand.self, BenchTrainCommand.self, BenchGEMMCommand.self, BenchKernelsCommand.self],
+        defaultSubcommand: BenchModelCommand.self
     )
 }
 

@@ -63,7 +63,11 @@ func storedNormalization(_ metadata: [String: JSONValue]) throws -> Normalizatio
 
 /// Loads a model file with its precision (quantizers and calibrated ranges) restored.
 func loadModel(_ path: String) throws -> (model: Model, metadata: [String: JSONValue]) {
-    let (model, metadata) = try Model.load(from: path)
+    let archive = try LowBitArchive.read(from: path)
+    if archive.metadata["packed"] != nil {
+        throw LowBitError.unsupported("\(path) is a packed model (deployed form): run it with `lowbit run` or `lowbit bench`; this command needs the trained model file it was packed from")
+    }
+    let (model, metadata) = (try Model(archive: archive, source: path), archive.metadata)
     try model.restorePrecision(from: metadata)
     return (model, metadata)
 }

@@ -72,7 +72,12 @@ typedef struct {
     int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
     int32_t out_h, out_w;
 } lbr_conv_geometry;
-/// Bit-level im2col: `input` holds one row of `words_per_pixel` sign-bit words per pixel (NHWC);
+/// Byte im2col for NHWC pixels of `bytes_per_pixel` bytes (8-bit activation codes: one byte per
+/// channel): column row r (output pixel (b, oy, ox)), for r in [row_begin, row_end), gets the
+/// kernel_h * kernel_w taps in (ky, kx) order; padded taps are zero bytes. `columns` points at row_begin.
+void lbr_im2col_bytes(const void *input, size_t bytes_per_pixel, const lbr_conv_geometry *g,
+                      size_t row_begin, size_t row_end, void *columns);
+/// Bit-level im2col (lbr_im2col_bytes on whole words): `input` holds one row of `words_per_pixel` sign-bit words per pixel (NHWC);
 /// column row r (output pixel (b, oy, ox) in NHWC order), for r in [row_begin, row_end), gets the
 /// kernel_h * kernel_w taps in (ky, kx) order, each `words_per_pixel` words; padded taps are all-0
 /// words (+1 values, corrected by lbr_subtract_row_corrections). `columns` points at row_begin.

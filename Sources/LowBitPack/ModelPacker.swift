@@ -1,0 +1,198 @@
+import LowBitIO
+import LowBitNN
+import LowBitQuant
+import LowBitRuntime
+import LowBitTensor
+
+/// Converts a trained model into its deployed form: the archive `lowbit pack` writes and
+/// `PackedModel` runs (docs/FORMAT.md, "Packed models").
+///
+/// Walks the architecture once: dropout disappears; a BatchNorm right after a dense or conv layer is
+/// folded into the float weights and bias, or into a binary layer's output transform; binary
+/// weights become sign bits, 64 to a `u64`, with the per-channel scale in the transform; layers
+/// whose input quantizer is `binary-activation` read signs. Schemes the runtime does not run yet
+/// are refused by name instead of being stored as floats.
+///
+/// ```swift
+/// let (model, metadata) = try Model.load(from: "mlp.lowbit")
+/// try model.restorePrecision(from: metadata)
+/// try ModelPacker.pack(model, metadata: metadata).write(to: "mlp.packed.lowbit")
+/// ```
+public enum ModelPacker {
+    /// The packed archive of `model` (its quantizers applied) with the `normalization`, `policy`
+    /// and `metrics` entries of `metadata` carried over.
+    public static func pack(_ model: Model, metadata: [String: JSONValue]) throws -> LowBitArchive {
+        var walker = Walker(tensors: Dictionary(model.namedTensors.map { ($0.name, $0.tensor) }) { first, _ in first },
+                            quantizers: model.quantizerRecord)
+        let steps = try walker.pack(model.spec.layers)
+        let normalization = try metadata["normalization"].map { try $0.decode(PackedNormalization.self, what: "normalization") }
+        let plan = PackedPlan(inputShape: model.spec.inputShape, classCount: model.spec.classCount,
+                              normalization: normalization, steps: steps)
+        var packedMetadata: [String: JSONValue] = ["packed": try JSONValue(encoding: plan)]
+        for key in ["policy", "metrics", "dataset"] { packedMetadata[key] = metadata[key] }
+        return try LowBitArchive(metadata: packedMetadata, tensors: walker.output)
+    }
+}
+
+/// The state of one packing pass: the model's tensors in, the deployed tensors out.
+private struct Walker {
+    let tensors: [String: Tensor]
+    let quantizers: [String: LayerQuantizers]
+    var output: [StoredTensor] = []
+
+    init(tensors: [String: Tensor], quantizers: [String: LayerQuantizers]) {
+        self.tensors = tensors
+        self.quantizers = quantizers
+    }
+
+    mutating func pack(_ layers: [LayerSpec]) throws -> [PackedStep] {
+        var steps: [PackedStep] = []
+        var index = 0
+        while index < layers.count {
+            let layer = layers[index]
+            switch layer.kind {
+            case .dense where quantizers[layer.name]?.weight?.scheme == "uniform",
+                 .conv2d where quantizers[layer.name]?.weight?.scheme == "uniform":
+                steps.append(try int8Layer(layer))
+            case .dense where quantizers[layer.name]?.weight?.scheme == "fgq",
+                 .conv2d where quantizers[layer.name]?.weight?.scheme == "fgq":
+                steps.append(try ternaryLayer(layer))
+            case .dense, .conv2d:
+                let next = layers.dropFirst(index + 1).first
+                let batchNorm = try next.flatMap { $0.kind == .batchNorm ? try BatchNormStatistics(layer: $0, tensors: tensors) : nil }
+                steps.append(try weighted(layer, batchNorm: batchNorm))
+                index += batchNorm == nil ? 1 : 2
+                continue
+            case .batchNorm:
+                let (scale, shift) = try BatchNormStatistics(layer: layer, tensors: tensors).affine
+                try add("\(layer.name).scale", scale)
+                try add("\(layer.name).shift", shift)
+                steps.append(PackedStep(kind: .affine, name: layer.name))
+            case .dropout:
+                break
+            case .residual:
+                steps.append(PackedStep(kind: .residual, name: layer.name, body: try pack(layer.body ?? []),
+                                        shortcut: try pack(layer.shortcut ?? [])))
+            case .relu, .hardTanh, .maxPool, .avgPool, .globalAvgPool, .flatten:
+                steps.append(PackedStep(kind: PackedStep.Kind(rawValue: layer.kind.rawValue)!, name: layer.name,
+                                        stride: layer.stride, poolSize: layer.poolSize))
+            }
+            index += 1
+        }
+        return steps
+    }
+
+    /// A dense or conv layer, with the BatchNorm that follows it folded in.
+    private mutating func weighted(_ layer: LayerSpec, batchNorm: BatchNormStatistics?) throws -> PackedStep {
+        let name = layer.name
+        guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
+        let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
+        let bias = tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs)
+        let quantizers = self.quantizers[name]
+        let input: PackedStep.InputEncoding
+        switch quantizers?.input?.scheme {
+        case nil: input = .float
+        case "binary-activation": input = .sign
+        case let scheme?: throw LowBitError.unsupported("layer \(name): packing \(scheme) input activations is not implemented yet; the runtime runs float and binary activations")
+        }
+        let isConv = layer.kind == .conv2d
+        var step = layerStep(layer, kind: isConv ? .conv2d : .dense, input: input == .float ? nil : input)
+        switch quantizers?.weight?.scheme {
+        case nil:
+            let (w, b) = batchNorm?.fold(weight: weight.data, bias: bias, rowLength: rowLength) ?? (weight.data, bias)
+            try add("\(name).weight", w, shape: weight.shape)
+            try add("\(name).bias", b)
+        case "binary":
+            step.kind = isConv ? .binaryConv2d : .binaryDense
+            let granularity = quantizers?.weight?.granularity ?? BinaryScaling.channel.rawValue
+            guard let scaling = BinaryScaling(rawValue: granularity) else {
+                throw LowBitError.unsupported("layer \(name): binary weight scaling '\(granularity)'")
+            }
+            let (signs, scales) = try binarize(weights: weight.data, rowLength: rowLength, scaling: scaling)
+            let alpha = scales.count == outputs ? scales : [Float](repeating: scales[0], count: outputs)
+            let bits = PackedBits(packing: signs.map(Float.init), rows: outputs, columns: rowLength)
+            try output.append(StoredTensor(name: "\(name).signs", shape: [outputs, bits.wordsPerRow], values: bits.words))
+            let (multiplier, shift) = batchNorm.map {
+                BinaryOutputTransform.foldScaleAndBatchNorm(alpha: alpha, gamma: $0.gamma, beta: $0.beta,
+                                                            mean: zip($0.mean, bias).map { $0 - $1 }, variance: $0.variance,
+                                                            epsilon: $0.epsilon)
+            } ?? (alpha, bias)
+            try add("\(name).multiplier", multiplier)
+            try add("\(name).bias", shift)
+        case let scheme?:
+            throw LowBitError.unsupported("layer \(name): packing \(scheme) weights is not implemented yet; the runtime runs float and binary weights")
+        }
+        return step
+    }
+
+    /// An FGQ ternary dense or conv layer: the two bit-planes of its codes, its group scales, the input
+    /// scale from the calibrated activation range.
+    private mutating func ternaryLayer(_ layer: LayerSpec) throws -> PackedStep {
+        let name = layer.name, spec = quantizers[name]?.weight
+        let groupSize = spec?.groupSize ?? 4
+        guard (spec?.granularity ?? "group") == "group", groupSize % 4 == 0,
+              let rule = TernaryThresholdRule(rawValue: spec?.delta ?? "optimal") else {
+            throw LowBitError.unsupported("layer \(name): ternary weights pack with group scales of a multiple of 4 weights (have \(String(describing: spec)))")
+        }
+        let (inputEncoding, inputScale) = try eightBitInput(name)
+        guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
+        let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
+        let (codes, scales) = try fgqTernarize(weights: weight.data, rowLength: rowLength, groupSize: groupSize, delta: rule)
+        for (plane, value) in [("plus", Int8(1)), ("minus", Int8(-1))] {
+            let bits = PackedBits(packing: codes.map { $0 == value ? -1 : 1 }, rows: outputs, columns: rowLength)
+            output.append(try StoredTensor(name: "\(name).\(plane)", shape: [outputs, bits.wordsPerRow], values: bits.words))
+        }
+        output.append(try StoredTensor(name: "\(name).scales", tensor: Tensor(shape: [outputs, scales.count / max(outputs, 1)], data: scales)))
+        try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
+        var step = layerStep(layer, kind: layer.kind == .conv2d ? .ternaryConv2d : .ternaryDense, input: inputEncoding, inputScale: inputScale)
+        step.groupSize = groupSize
+        return step
+    }
+
+    /// The 8-bit input encoding and scale of an integer layer, from its calibrated input quantizer.
+    private func eightBitInput(_ name: String) throws -> (PackedStep.InputEncoding, Float) {
+        guard let inputSpec = quantizers[name]?.input, inputSpec.scheme == "activation", inputSpec.bits == 8 else {
+            throw LowBitError.unsupported("layer \(name): integer weights pack only with 8-bit input activations (the integer-only path)")
+        }
+        guard let clip = inputSpec.rangeMax, clip > 0 else {
+            throw LowBitError.invalidArgument("layer \(name): its input activation range is not calibrated; run `lowbit quantize` (or train with the policy) first")
+        }
+        let signed = inputSpec.signed ?? false
+        return (signed ? .int8 : .uint8, clip / (signed ? 127 : 255))
+    }
+
+    /// An int8 dense or conv layer: weights as int8 codes with per-channel scales, the input scale from the
+    /// calibrated activation range. A BatchNorm after it stays a separate `affine` step: folding it
+    /// would change the quantized weights the model was trained and calibrated with.
+    private mutating func int8Layer(_ layer: LayerSpec) throws -> PackedStep {
+        let name = layer.name
+        guard let weightSpec = quantizers[name]?.weight, weightSpec.bits == 8, weightSpec.symmetric ?? true,
+              (weightSpec.granularity ?? "channel") == "channel" else {
+            throw LowBitError.unsupported("layer \(name): only 8-bit symmetric per-channel weights pack as int8 (have \(String(describing: quantizers[name]?.weight)))")
+        }
+        let (inputEncoding, inputScale) = try eightBitInput(name)
+        guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
+        let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
+        let (codes, scales, _) = try uniformQuantize(weights: weight.data, rowLength: rowLength, groupSize: rowLength, bits: 8, symmetric: true)
+        output.append(try StoredTensor(name: "\(name).weight", shape: weight.shape, values: codes.map { Int8($0) }))
+        try add("\(name).weightScale", scales)
+        try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
+        return layerStep(layer, kind: layer.kind == .conv2d ? .int8Conv2d : .int8Dense, input: inputEncoding, inputScale: inputScale)
+    }
+
+    /// The plan step of a weighted layer with the dense or conv attributes of `layer`.
+    private func layerStep(_ layer: LayerSpec, kind: PackedStep.Kind, input: PackedStep.InputEncoding?, inputScale: Float? = nil) -> PackedStep {
+        var step = PackedStep(kind: kind, name: layer.name, input: input, inputScale: inputScale)
+        if layer.kind == .conv2d {
+            (step.inChannels, step.outChannels, step.kernelSize) = (layer.inChannels, layer.outChannels, layer.kernelSize)
+            (step.stride, step.padding) = (layer.stride ?? 1, layer.padding ?? .same)
+        } else {
+            (step.inFeatures, step.outFeatures) = (layer.inFeatures, layer.outFeatures)
+        }
+        return step
+    }
+
+    private mutating func add(_ name: String, _ values: [Float], shape: [Int]? = nil) throws {
+        output.append(try StoredTensor(name: name, tensor: Tensor(shape: shape ?? [values.count], data: values)))
+    }
+}

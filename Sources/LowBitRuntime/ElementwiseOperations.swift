@@ -1,0 +1,50 @@
+import CLowBitKernels
+
+/// Per-element and per-channel float steps: ReLU, hard tanh, an unfolded BatchNorm.
+struct ElementwiseOperation: PackedOperation {
+    enum Function: Sendable {
+        case relu
+        case hardTanh
+        /// `y = x * scale[c] + shift[c]` over the last axis (a BatchNorm that had nothing to fold into).
+        case affine(scale: [Float], shift: [Float])
+    }
+
+    let name: String
+    let function: Function
+
+    var kind: String {
+        switch function {
+        case .relu: "relu"
+        case .hardTanh: "hardTanh"
+        case .affine: "affine"
+        }
+    }
+
+    func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
+        var x = value.floats
+        switch function {
+        case .relu:
+            let input = x
+            lb_relu_forward(input, &x, x.count)
+        case .hardTanh:
+            let input = x
+            lb_hardtanh_forward(input, &x, x.count)
+        case let .affine(scale, shift):
+            x = perChannel(x, scale: scale, shift: shift)
+        }
+        return .float(x)
+    }
+}
+
+/// `x[r][c] * scale[c] + shift[c]` over rows of `scale.count` channels: an unfolded BatchNorm, the
+/// dequantization of int8 accumulators.
+func perChannel(_ x: [Float], scale: [Float], shift: [Float]) -> [Float] {
+    let channels = scale.count
+    var out = x
+    out.withUnsafeMutableBufferPointer { y in
+        for start in stride(from: 0, to: y.count, by: channels) {
+            for c in 0..<channels { y[start + c] = y[start + c] * scale[c] + shift[c] }
+        }
+    }
+    return out
+}

@@ -1,0 +1,73 @@
+import LowBitTensor
+
+/// An integer-only dense or convolution step (Jacob et al. 2018): int8 weights `w` with per-channel scales `S_w`,
+/// 8-bit activations `q` with scale `S_in` and zero point 0, int32 accumulation:
+///
+///     q_in  = clamp(round(x / S_in), qmin, qmax)       (skipped when the input already is codes)
+///     acc_j = sum_k q_in[k] * w[j][k]                  (Int8GEMM, exact; k over a patch for a convolution)
+///
+/// then either, when the next step is an int8 layer reading uint8 codes of scale `S_out`,
+///
+///     q_out_j = clamp(round((acc_j + round(b_j / (S_in * S_w_j))) * M_j), 0, 255),  M_j = S_in * S_w_j / S_out
+///
+/// with `M_j` a fixed-point multiplier and gemmlowp rounding (``Requantizer``; the clamp at 0 is the
+/// ReLU between the layers), or the float output `y_j = Float(acc_j) * (S_in * S_w_j) + b_j`.
+struct Int8LayerOperation: PackedOperation {
+    enum Output: Sendable {
+        case float
+        /// Requantized uint8 codes for the next layer.
+        case uint8(requantizer: Requantizer, bias: [Int32], scale: Float)
+    }
+
+    let name: String
+    let input: PackedStep.InputEncoding
+    let inputScale: Float
+    let patches: IntegerPatches
+    let gemm: Int8GEMM
+    /// `S_in * S_w_j`, the scale of the accumulators.
+    let accumulatorScales: [Float]
+    let bias: [Float]
+    let output: Output
+
+    var kind: String {
+        if case .dense = patches { return "int8Dense" }
+        return "int8Conv2d"
+    }
+
+    /// `weights` `[out][in]` (dense) or OHWI (convolution), one scale per output.
+    init(name: String, input: PackedStep.InputEncoding, inputScale: Float, patches: IntegerPatches, weights: [Int8],
+         weightScales: [Float], bias: [Float], outputScale: Float?) throws {
+        guard input == .int8 || input == .uint8, inputScale > 0, inputScale.isFinite else {
+            throw LowBitError.invalidArgument("int8 step \(name) needs int8 or uint8 inputs with a positive input scale")
+        }
+        self.name = name
+        self.input = input
+        self.inputScale = inputScale
+        self.patches = patches
+        gemm = try Int8GEMM(weights: weights, outputCount: weightScales.count, inputCount: weights.count / max(weightScales.count, 1))
+        accumulatorScales = weightScales.map { inputScale * $0 }
+        self.bias = bias
+        guard let outputScale else {
+            output = .float
+            return
+        }
+        let realScales = weightScales.map { Double(inputScale) * Double($0) }
+        let requantizer = try Requantizer(realMultipliers: realScales.map { $0 / Double(outputScale) }, outputScale: Double(outputScale),
+                                          zeroPoint: 0, outputType: UInt8.self, activation: .relu)
+        let integerBias = zip(bias, realScales).map { b, s in Int32(clamping: Int64((Double(b) / s).rounded(.toNearestOrAwayFromZero))) }
+        output = .uint8(requantizer: requantizer, bias: integerBias, scale: outputScale)
+    }
+
+    func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
+        let rows = patches.rowCount(batch: batch)
+        let acc = input == .uint8
+            ? try gemm.accumulate(uint8: patches.expand(value.uint8Codes(scale: inputScale), batch: batch), rows: rows)
+            : try gemm.accumulate(int8: patches.expand(value.int8Codes(scale: inputScale), batch: batch), rows: rows)
+        switch output {
+        case .float:
+            return .float(perChannel(acc.map(Float.init), scale: accumulatorScales, shift: bias))
+        case let .uint8(requantizer, integerBias, scale):
+            return .uint8(try requantizer.requantize(acc, rows: rows, bias: integerBias), scale: scale)
+        }
+    }
+}

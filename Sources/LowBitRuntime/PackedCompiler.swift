@@ -1,0 +1,207 @@
+import LowBitIO
+import LowBitTensor
+
+/// Turns the steps of a ``PackedPlan`` into ``PackedOperation``s: reads and checks each step's
+/// tensors, follows the per-sample shape through the plan, and fuses a binary step's output into
+/// sign bits when the next weighted step reads signs (`binary -> [hardTanh] -> sign input`: the
+/// sign of hardtanh(y) is the sign of y, so the hardtanh disappears and one threshold compare per
+/// channel writes the next layer's packed input), and an int8 step's output into uint8 codes when
+/// the next step is an int8 layer reading uint8 (`int8 -> [relu] -> uint8 input`: the requantizer's
+/// clamp at zero point 0 is the ReLU), so a chain of int8 layers stays integer.
+struct PackedCompiler {
+    let archive: LowBitArchive
+    let source: String
+
+    func compile(_ steps: [PackedStep], shape: inout [Int]) throws -> [PackedOperation] {
+        var operations: [PackedOperation] = []
+        var index = 0
+        while index < steps.count {
+            let step = steps[index]
+            let next = steps.dropFirst(index + 1).first, afterNext = steps.dropFirst(index + 2).first
+            var consumer: PackedStep?
+            var consumed = 1
+            if [.binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign {
+                if let next, Self.readsSigns(next) {
+                    consumer = next
+                } else if next?.kind == .hardTanh, let afterNext, Self.readsSigns(afterNext) {
+                    consumer = afterNext
+                    consumed = 2
+                }
+            } else if [.int8Dense, .int8Conv2d].contains(step.kind) {
+                if let next, Self.readsCodes(next) {
+                    consumer = next
+                } else if next?.kind == .relu, let afterNext, Self.readsCodes(afterNext) {
+                    consumer = afterNext
+                    consumed = 2
+                }
+            }
+            if let operation = try compile(step, shape: &shape, consumer: consumer) { operations.append(operation) }
+            index += consumed
+        }
+        return operations
+    }
+
+    private static func readsSigns(_ step: PackedStep) -> Bool {
+        [.dense, .conv2d, .binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign
+    }
+
+    private static let integerKinds: [PackedStep.Kind] = [.int8Dense, .ternaryDense, .int8Conv2d, .ternaryConv2d]
+
+    private static func readsCodes(_ step: PackedStep) -> Bool {
+        integerKinds.contains(step.kind) && step.inputEncoding == .uint8 && step.inputScale != nil
+    }
+
+    /// One step; nil for steps that only reshape (flatten). `consumer`: the step that reads this
+    /// one's output directly in its own encoding (sign bits or uint8 codes), if any.
+    private func compile(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation? {
+        let name = step.name, signOutput = consumer != nil
+        let codesInput = [.int8, .uint8].contains(step.inputEncoding)
+        guard codesInput == Self.integerKinds.contains(step.kind) else {
+            throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' (\(step.kind.rawValue)) cannot read \(step.inputEncoding.rawValue) inputs")
+        }
+        switch step.kind {
+        case .int8Dense, .ternaryDense, .int8Conv2d, .ternaryConv2d:
+            return try compileInteger(step, shape: &shape, consumer: consumer)
+        case .dense, .binaryDense:
+            let inFeatures = try need(step.inFeatures, "inFeatures", step), out = try need(step.outFeatures, "outFeatures", step)
+            guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
+            shape = [out]
+            if step.kind == .dense {
+                return FloatDenseOperation(name: name, input: step.inputEncoding, inFeatures: inFeatures, outFeatures: out,
+                                           weight: try floats("\(name).weight", [out, inFeatures]), bias: try floats("\(name).bias", [out]))
+            }
+            let signs = try PackedBits(rows: out, columns: inFeatures, wordsPerRow: PackedBits.wordCount(bits: inFeatures),
+                                       words: try words("\(name).signs", [out, PackedBits.wordCount(bits: inFeatures)]))
+            return BinaryDenseOperation(name: name, input: step.inputEncoding, signs: signs,
+                                        output: try transform(step, channels: out, depth: inFeatures, signOutput: signOutput))
+        case .conv2d, .binaryConv2d:
+            let conv = try convolution(step, shape: &shape)
+            let (inC, outC, k) = (conv.inputChannels, conv.outputChannels, conv.kernelHeight)
+            if step.kind == .conv2d {
+                let floatConv = try FloatConv2D(shape: conv, weights: try floats("\(name).weight", [outC, k, k, inC]),
+                                                bias: try floats("\(name).bias", [outC]))
+                return FloatConvOperation(name: name, input: step.inputEncoding, conv: floatConv)
+            }
+            let perOutput = conv.weightsPerOutput, wordsPerRow = PackedBits.wordCount(bits: perOutput)
+            let signs = try PackedBits(rows: outC, columns: perOutput, wordsPerRow: wordsPerRow,
+                                       words: try words("\(name).signs", [outC, wordsPerRow]))
+            return try BinaryConvOperation(name: name, input: step.inputEncoding, shape: conv, signs: signs.unpacked(),
+                                           output: try transform(step, channels: outC, depth: perOutput, signOutput: signOutput))
+        case .affine:
+            let channels = shape.last ?? 0
+            return ElementwiseOperation(name: name, function: .affine(scale: try floats("\(name).scale", [channels]),
+                                                                      shift: try floats("\(name).shift", [channels])))
+        case .relu: return ElementwiseOperation(name: name, function: .relu)
+        case .hardTanh: return ElementwiseOperation(name: name, function: .hardTanh)
+        case .maxPool, .avgPool, .globalAvgPool:
+            guard shape.count == 3 else { throw mismatch(step, "pools NHWC inputs, the previous step gives \(shape)") }
+            let global = step.kind == .globalAvgPool
+            let size = global ? 1 : try need(step.poolSize, "poolSize", step), stride = step.stride ?? size
+            let rows = try ConvGeometry(inputSize: shape[0], kernel: size, stride: stride, padding: .valid)
+            let columns = try ConvGeometry(inputSize: shape[1], kernel: size, stride: stride, padding: .valid)
+            let function: PoolingOperation.Function = global ? .globalAverage : (step.kind == .maxPool ? .max : .average)
+            let operation = PoolingOperation(name: name, function: function, height: shape[0], width: shape[1], channels: shape[2],
+                                             poolSize: size, stride: stride, outputHeight: rows.outputSize, outputWidth: columns.outputSize)
+            shape = global ? [shape[2]] : [rows.outputSize, columns.outputSize, shape[2]]
+            return operation
+        case .flatten:
+            shape = [shape.reduce(1, *)]
+            return nil
+        case .residual:
+            var bodyShape = shape, shortcutShape = shape
+            let body = try compile(step.body ?? [], shape: &bodyShape)
+            let shortcut = try compile(step.shortcut ?? [], shape: &shortcutShape)
+            guard bodyShape == shortcutShape else {
+                throw mismatch(step, "body gives \(bodyShape) and shortcut \(shortcutShape); they must match to be added")
+            }
+            shape = bodyShape
+            return ResidualOperation(name: name, body: body, shortcut: shortcut)
+        }
+    }
+
+    /// An int8 or ternary step, dense or convolution; `consumer` reads its requantized uint8 codes.
+    private func compileInteger(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation {
+        let name = step.name
+        guard let inputScale = step.inputScale, inputScale > 0 else {
+            throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
+        }
+        let patches: IntegerPatches, out: Int, rowLength: Int, weightShape: [Int]
+        if step.kind == .int8Dense || step.kind == .ternaryDense {
+            let inFeatures = try need(step.inFeatures, "inFeatures", step)
+            out = try need(step.outFeatures, "outFeatures", step)
+            guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
+            (patches, rowLength, weightShape) = (.dense, inFeatures, [out, inFeatures])
+            shape = [out]
+        } else {
+            let conv = try convolution(step, shape: &shape)
+            out = conv.outputChannels
+            (patches, rowLength) = (.convolution(conv), conv.weightsPerOutput)
+            weightShape = [out, conv.kernelHeight, conv.kernelWidth, conv.inputChannels]
+        }
+        let bias = try floats("\(name).bias", [out])
+        if step.kind == .int8Dense || step.kind == .int8Conv2d {
+            return try Int8LayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches,
+                                          weights: try stored("\(name).weight", .i8, weightShape).values(),
+                                          weightScales: try floats("\(name).weightScale", [out]), bias: bias,
+                                          outputScale: consumer?.inputScale)
+        }
+        let groupSize = try need(step.groupSize, "groupSize", step), words = PackedBits.wordCount(bits: rowLength)
+        let planes = try ["plus", "minus"].map {
+            try PackedBits(rows: out, columns: rowLength, wordsPerRow: words, words: try self.words("\(name).\($0)", [out, words]))
+        }
+        let groups = (rowLength + groupSize - 1) / groupSize
+        let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: try floats("\(name).scales", [out, groups]),
+                                   groupSize: groupSize)
+        return TernaryLayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches, gemm: gemm,
+                                     bias: bias)
+    }
+
+    /// The geometry of a convolution step on NHWC inputs of per-sample `shape`, which becomes its output shape.
+    private func convolution(_ step: PackedStep, shape: inout [Int]) throws -> Conv2DShape {
+        let inC = try need(step.inChannels, "inChannels", step), outC = try need(step.outChannels, "outChannels", step)
+        let k = try need(step.kernelSize, "kernelSize", step)
+        guard shape.count == 3, shape[2] == inC else { throw mismatch(step, "takes [H, W, \(inC)] inputs, the previous step gives \(shape)") }
+        let conv = try Conv2DShape(inputHeight: shape[0], inputWidth: shape[1], inputChannels: inC, outputChannels: outC,
+                                   kernelSize: k, stride: step.stride ?? 1, padding: step.padding ?? .same)
+        shape = [conv.outputHeight, conv.outputWidth, outC]
+        return conv
+    }
+
+    /// The fused output transform of a binary step from its stored `multiplier` and `bias`.
+    private func transform(_ step: PackedStep, channels: Int, depth: Int, signOutput: Bool) throws -> BinaryOutputTransform {
+        let multiplier = try floats("\(step.name).multiplier", [channels]), bias = try floats("\(step.name).bias", [channels])
+        return signOutput ? .signBits(matching: depth, multiplier: multiplier, bias: bias) : .float(multiplier: multiplier, bias: bias)
+    }
+
+    private func stored(_ name: String, _ dtype: TensorDType, _ shape: [Int]) throws -> StoredTensor {
+        let tensor: StoredTensor
+        do {
+            tensor = try archive.tensor(named: name)
+        } catch {
+            throw LowBitError.corruptFile(path: source, reason: "the packed plan needs tensor '\(name)', which the file lacks")
+        }
+        guard tensor.dtype == dtype, tensor.shape == shape else {
+            throw LowBitError.shapeMismatch("\(source): tensor '\(name)' is \(tensor.dtype.rawValue) \(tensor.shape); the plan needs \(dtype.rawValue) \(shape)")
+        }
+        return tensor
+    }
+
+    private func floats(_ name: String, _ shape: [Int]) throws -> [Float] {
+        try stored(name, .f32, shape).floatTensor().data
+    }
+
+    private func words(_ name: String, _ shape: [Int]) throws -> [UInt64] {
+        try stored(name, .u64, shape).values()
+    }
+
+    private func need(_ value: Int?, _ field: String, _ step: PackedStep) throws -> Int {
+        guard let value, value > 0 else {
+            throw LowBitError.corruptFile(path: source, reason: "packed step '\(step.name)' (\(step.kind.rawValue)) needs a positive \(field)")
+        }
+        return value
+    }
+
+    private func mismatch(_ step: PackedStep, _ message: String) -> LowBitError {
+        LowBitError.shapeMismatch("\(source): packed step '\(step.name)' (\(step.kind.rawValue)) \(message)")
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import LowBitIO
+import LowBitTensor
+
+/// A packed model ready to run: the embeddable inference engine of LowBit.
+///
+/// Loads an archive written by `lowbit pack` (metadata `"packed"`: a ``PackedPlan``; tensors in
+/// deployed form), checks every tensor against the plan, and compiles the plan into kernels once.
+/// ``predict(_:)`` takes **raw** samples in the model's input layout (`[batch, features]` or NHWC
+/// `[batch, height, width, channels]`, e.g. pixels scaled to [0, 1]): the model applies the input
+/// normalization it was trained with, then runs float layers through BLAS, binary layers through
+/// the packed binary kernels with fused output transforms, and returns `[batch, classCount]` logits.
+///
+/// ```swift
+/// let model = try PackedModel(contentsOf: "mnist.packed.lowbit")
+/// let logits = try model.predict(Tensor(shape: [1, 28, 28, 1], data: pixels))   // [1, 10]
+/// for layer in try model.profile(batch: 1) { print(layer.name, layer.kind, layer.latencyMicroseconds) }
+/// ```
+public struct PackedModel: Sendable {
+    public let plan: PackedPlan
+    private let operations: [PackedOperation]
+
+    /// Reads and compiles the packed model at `path`.
+    public init(contentsOf path: String) throws {
+        try self.init(archive: try LowBitArchive.read(from: path), source: path)
+    }
+
+    /// Compiles a packed archive; `source` names it in error messages.
+    ///
+    /// - Throws: ``LowBitTensor/LowBitError/unsupported(_:)`` for an archive that is not packed, a
+    ///   newer format version or an unknown step kind; ``LowBitTensor/LowBitError/shapeMismatch(_:)``
+    ///   when a tensor or a step does not fit the plan.
+    public init(archive: LowBitArchive, source: String = "the archive") throws {
+        guard let stored = archive.metadata["packed"] else {
+            throw LowBitError.unsupported("\(source) is not a packed model (no \"packed\" metadata); run `lowbit pack \(source) -o MODEL.packed.lowbit` first")
+        }
+        if let version = stored["version"]?.int, version != PackedPlan.currentVersion {
+            throw LowBitError.unsupported("\(source) is packed format version \(version); this build runs version \(PackedPlan.currentVersion)")
+        }
+        if let unknown = Self.unknownKinds(in: stored["steps"]).first {
+            throw LowBitError.unsupported("\(source): packed step kind '\(unknown)' is not one this build runs (\(PackedStep.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        plan = try stored.decode(PackedPlan.self, what: "\(source): packed plan")
+        if let normalization = plan.normalization {
+            guard normalization.mean.count == normalization.std.count, normalization.mean.count == plan.inputShape.last else {
+                throw LowBitError.shapeMismatch("\(source): normalization has \(normalization.mean.count) means and \(normalization.std.count) stds for inputs \(plan.inputShape)")
+            }
+        }
+        var shape = plan.inputShape
+        operations = try PackedCompiler(archive: archive, source: source).compile(plan.steps, shape: &shape)
+        guard shape == [plan.classCount] else {
+            throw LowBitError.shapeMismatch("\(source): the plan outputs \(shape) per sample, not [\(plan.classCount)] logits")
+        }
+    }
+
+    /// The step kinds in a stored plan that ``PackedStep/Kind`` does not know, depth first.
+    private static func unknownKinds(in steps: JSONValue?) -> [String] {
+        (steps?.array ?? []).flatMap { step -> [String] in
+            let own = step["kind"]?.string.flatMap { PackedStep.Kind(rawValue: $0) == nil ? [$0] : [] } ?? []
+            return own + unknownKinds(in: step["body"]) + unknownKinds(in: step["shortcut"])
+        }
+    }
+
+    /// Logits `[batch, classCount]` for raw samples `[batch] + plan.inputShape`, batch >= 1.
+    public func predict(_ input: Tensor) throws -> Tensor {
+        let (value, batch) = try normalized(input)
+        return Tensor(shape: [batch, plan.classCount], data: try runSequence(operations, value, batch: batch).floats)
+    }
+
+    /// The predicted class of each sample (argmax of the logits, first maximum on ties).
+    public func classify(_ input: Tensor) throws -> [Int] {
+        let logits = try predict(input)
+        let classes = plan.classCount
+        return (0..<logits.shape[0]).map { row in
+            let scores = logits.data[(row * classes)..<((row + 1) * classes)]
+            return scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }! - row * classes
+        }
+    }
+
+    /// The top-level steps with their kinds, in order (a residual block is one step).
+    public var layers: [(name: String, kind: String)] { operations.map { ($0.name, $0.kind) } }
+
+    /// Time per top-level step on random inputs of `batch` samples: the median of `repeats` runs.
+    public func profile(batch: Int, repeats: Int = 20) throws -> [LayerLatency] {
+        var rng = SeededGenerator(seed: 1)
+        let count = batch * plan.inputShape.reduce(1, *)
+        let input = Tensor(shape: [batch] + plan.inputShape, data: (0..<count).map { _ in rng.nextUniform() })
+        var samples = [[Double]](repeating: [], count: operations.count)
+        for _ in 0..<max(repeats, 1) {
+            var (value, _) = try normalized(input)
+            for (index, operation) in operations.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                value = try operation.run(value, batch: batch)
+                samples[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+            }
+        }
+        return zip(operations, samples).map { operation, times in
+            LayerLatency(name: operation.name, kind: operation.kind, latencyMicroseconds: times.sorted()[times.count / 2])
+        }
+    }
+
+    /// Checks the input shape and applies the stored normalization `(x - mean[c]) / std[c]`.
+    private func normalized(_ input: Tensor) throws -> (RuntimeValue, batch: Int) {
+        guard input.rank == plan.inputShape.count + 1, Array(input.shape.dropFirst()) == plan.inputShape, input.shape[0] >= 1 else {
+            throw LowBitError.shapeMismatch("the model takes inputs [batch] + \(plan.inputShape) with batch >= 1, got \(input.shape)")
+        }
+        guard let normalization = plan.normalization else { return (.float(input.data), input.shape[0]) }
+        let channels = normalization.mean.count
+        var x = input.data
+        for i in x.indices { x[i] = (x[i] - normalization.mean[i % channels]) / normalization.std[i % channels] }
+        return (.float(x), input.shape[0])
+    }
+}
+
+/// The measured latency of one step of a ``PackedModel``.
+///
+/// ```swift
+/// let slowest = try model.profile(batch: 1).max { $0.latencyMicroseconds < $1.latencyMicroseconds }
+/// ```
+public struct LayerLatency: Sendable, Equatable, Codable {
+    public let name: String
+    public let kind: String
+    public let latencyMicroseconds: Double
+}

@@ -1,0 +1,54 @@
+import LowBitTensor
+
+/// The activations flowing between the steps of a ``PackedModel``: floats, or the packed sign bits
+/// a binary layer writes for the next binary layer (one row per sample, or per pixel for NHWC).
+enum RuntimeValue: Sendable {
+    case float([Float])
+    case bits(PackedBits)
+    /// Unsigned 8-bit codes of an integer-only layer's output, `x = scale * q` (zero point 0): the
+    /// input of the next int8 layer, already at its input scale.
+    case uint8([UInt8], scale: Float)
+
+    /// The values as floats; sign bits become ±1.
+    var floats: [Float] {
+        switch self {
+        case let .float(values): return values
+        case let .bits(bits): return bits.unpacked()
+        case let .uint8(codes, scale): return codes.map { Float($0) * scale }
+        }
+    }
+
+    /// The values as sign bits in rows of `columns` (bits already in that layout pass through).
+    func signBits(rows: Int, columns: Int) -> PackedBits {
+        switch self {
+        case let .float(values): return PackedBits(packing: values, rows: rows, columns: columns)
+        case let .bits(bits) where bits.rows == rows && bits.columns == columns: return bits
+        case .bits, .uint8: return PackedBits(packing: floats, rows: rows, columns: columns)
+        }
+    }
+
+    /// The values a weighted step reads with `encoding`, as floats (sign: ±1 with sign(0) = +1).
+    func floats(encoded encoding: PackedStep.InputEncoding) -> [Float] {
+        switch (encoding, self) {
+        case (.sign, .bits): return floats
+        case (.sign, _): return floats.map { $0 < 0 ? -1 : 1 }
+        default: return floats
+        }
+    }
+
+    /// Unsigned 8-bit codes at `scale`: `clamp(round(x / scale), 0, 255)`, round half to even, as the
+    /// training-side activation quantizer; codes an int8 layer already wrote pass through.
+    func uint8Codes(scale: Float) -> [UInt8] {
+        if case let .uint8(codes, _) = self { return codes }
+        return floats.map { UInt8(Self.code($0, scale: scale, in: 0...255)) }
+    }
+
+    /// Signed 8-bit codes at `scale`: `clamp(round(x / scale), -127, 127)` (narrow, symmetric).
+    func int8Codes(scale: Float) -> [Int8] {
+        floats.map { Int8(Self.code($0, scale: scale, in: -127...127)) }
+    }
+
+    private static func code(_ x: Float, scale: Float, in range: ClosedRange<Float>) -> Float {
+        min(max((x / scale).rounded(.toNearestOrEven), range.lowerBound), range.upperBound)
+    }
+}

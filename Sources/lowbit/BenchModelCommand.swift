@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import LowBitIO
+import LowBitRuntime
+import LowBitTensor
+
+/// `lowbit bench MODEL`: end-to-end latency of a packed model per batch size, and per layer at
+/// batch 1. The default subcommand of `lowbit bench`, so `lowbit bench model.packed.lowbit` works.
+struct BenchModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Latency of a packed model per batch size and per layer, in microseconds.",
+        discussion: "Example: lowbit bench mlp.packed.lowbit --threads 1 --json"
+    )
+
+    @Argument(help: "Packed model file (from lowbit pack).") var modelPath: String
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("batch-sizes"), help: "Comma-separated batch sizes.") var batchSizes = "1,8,64"
+    @Option(name: .customLong("repeat"), help: "Timed runs per batch size (the median is kept).") var repetitions = 50
+    @Flag(help: "Print one JSON object: model, threads, model_bytes, latency_us{batch: us}, layers[{name, kind, latency_us}].")
+    var json = false
+
+    func run() throws {
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be >= 1, got \(threads)") }
+            Parallel.threadCount = threads
+        }
+        guard repetitions >= 1 else { throw ValidationError("--repeat must be >= 1") }
+        let model = try PackedModel(contentsOf: modelPath)
+        var latency: [String: Double] = [:]
+        for batch in try parseIntList(batchSizes, option: "--batch-sizes") {
+            latency[String(batch)] = try medianLatency(model, batch: batch)
+        }
+        let layers = try model.profile(batch: 1, repeats: repetitions)
+        let report = ModelBenchReport(model: modelPath, threads: Parallel.threadCount, modelBytes: try fileSize(modelPath),
+                                      latencyMicroseconds: latency,
+                                      layers: layers.map { .init(name: $0.name, kind: $0.kind, latencyMicroseconds: $0.latencyMicroseconds) })
+        if json {
+            try printJSON(report)
+            return
+        }
+        print("\(modelPath): \(report.modelBytes) bytes, \(report.threads) threads, median of \(repetitions)")
+        for (batch, us) in latency.sorted(by: { Int($0.key)! < Int($1.key)! }) {
+            print(String(format: "  batch %4@: %10.1f us  (%.1f us/sample)", batch, us, us / Double(Int(batch)!)))
+        }
+        print("layers at batch 1:")
+        for layer in layers {
+            print("  " + layer.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                  + layer.kind.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%10.1f us", layer.latencyMicroseconds))
+        }
+    }
+
+    /// Median wall time of `predict` on random inputs of `batch` samples, after 3 warm-up runs.
+    private func medianLatency(_ model: PackedModel, batch: Int) throws -> Double {
+        var rng = SeededGenerator(seed: 1)
+        let count = batch * model.plan.inputShape.reduce(1, *)
+        let x = Tensor(shape: [batch] + model.plan.inputShape, data: (0..<count).map { _ in rng.nextUniform() })
+        for _ in 0..<3 { _ = try model.predict(x) }
+        var times: [Double] = []
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try model.predict(x)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}
+
+private struct ModelBenchReport: Encodable {
+    struct Layer: Encodable {
+        let name: String
+        let kind: String
+        let latencyMicroseconds: Double
+        enum CodingKeys: String, CodingKey { case name, kind, latencyMicroseconds = "latency_us" }
+    }
+
+    let model: String
+    let threads: Int
+    let modelBytes: Int
+    let latencyMicroseconds: [String: Double]
+    let layers: [Layer]
+
+    enum CodingKeys: String, CodingKey {
+        case model, threads, layers
+        case modelBytes = "model_bytes", latencyMicroseconds = "latency_us"
+    }
+}

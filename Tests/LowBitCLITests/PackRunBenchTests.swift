@@ -1,0 +1,74 @@
+import Foundation
+import LowBitIO
+import LowBitTensor
+import Testing
+
+/// `lowbit pack`, `lowbit run` and `lowbit bench MODEL` as scripts call them.
+@Suite(.serialized)
+struct PackRunBenchTests {
+    /// A binary MLP trained for one epoch on 300 MNIST images, packed: the paths of both files.
+    func trainedAndPacked(_ directory: URL) throws -> (model: String, packed: String) {
+        let model = directory.appendingPathComponent("binary.lowbit").path
+        let packed = directory.appendingPathComponent("binary.packed.lowbit").path
+        let train = try CLI.run(["train", "--model", "mlp", "--hidden", "64,64", "--activation", "hardtanh", "--batch-norm",
+                                 "--policy", "hybrid-fp-first-last", "--dataset", "mnist", "--limit", "300", "--epochs", "1",
+                                 "--batch-size", "50", "-o", model, "--no-progress"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let pack = try CLI.run(["pack", model, "-o", packed, "--json"])
+        #expect(pack.status == 0, "\(pack.stderr)")
+        let report = try CLI.json(pack.stdout)
+        #expect((report["layers"] as? [Any])?.isEmpty == false)
+        #expect((report["file_bytes"] as? Int ?? .max) < (report["source_bytes"] as? Int ?? 0))
+        return (model, packed)
+    }
+
+    @Test("lowbit run writes the logits of the packed model, predicting what the trained model predicts")
+    func runMatchesTrainedModel() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (model, packed) = try trainedAndPacked(directory)
+        var rng = SeededGenerator(seed: 2)
+        let x = Tensor(shape: [20, 28, 28, 1], data: (0..<(20 * 784)).map { _ in rng.nextUniform() })
+        let input = directory.appendingPathComponent("x.npy").path
+        try NumPyArray(x).write(to: input)
+        var logits: [Tensor] = []
+        for file in [model, packed] {
+            let output = directory.appendingPathComponent(UUID().uuidString + ".npy").path
+            let run = try CLI.run(["run", file, "--input", input, "-o", output, "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect((try CLI.json(run.stdout)["peak_resident_bytes"] as? Int ?? 0) > 0)
+            logits.append(try NumPyArray.read(from: output).floatTensor())
+        }
+        #expect(logits[1].shape == [20, 10])
+        func argmax(_ t: Tensor, _ row: Int) -> Int { (0..<10).max { t.data[row * 10 + $0] < t.data[row * 10 + $1] }! }
+        #expect((0..<20).allSatisfy { argmax(logits[0], $0) == argmax(logits[1], $0) })
+    }
+
+    @Test("lowbit bench MODEL reports latency per batch size and per layer beside the bench subcommands")
+    func benchModel() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (_, packed) = try trainedAndPacked(directory)
+        let bench = try CLI.run(["bench", packed, "--threads", "1", "--batch-sizes", "1,8", "--repeat", "3", "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let report = try CLI.json(bench.stdout)
+        let latency = report["latency_us"] as? [String: Double] ?? [:]
+        #expect(Set(latency.keys) == ["1", "8"] && latency.values.allSatisfy { $0 > 0 })
+        let layers = report["layers"] as? [[String: Any]] ?? []
+        #expect(layers.map { $0["kind"] as? String } == ["dense", "hardTanh", "binaryDense", "hardTanh", "dense"])
+        #expect(try CLI.run(["bench", "train", "--steps", "1", "--batch-size", "8", "--json"]).status == 0)
+        #expect(try CLI.run(["bench", "kernels", "--help"]).status == 0)
+        let info = try CLI.run(["info", packed])
+        #expect(info.status != 0 && info.stderr.contains("packed model") && info.stderr.contains("lowbit run"))
+    }
+
+    @Test("running a file that is neither packed nor a model fails on one line")
+    func runRefusesTensorBags() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("bag.lowbit").path
+        try LowBitArchive(metadata: [:], tensors: []).write(to: path)
+        let bench = try CLI.run(["bench", path])
+        #expect(bench.status != 0 && bench.stderr.contains("not a packed model"))
+    }
+}

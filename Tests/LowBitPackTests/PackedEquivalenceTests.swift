@@ -1,0 +1,73 @@
+import LowBitData
+import LowBitIO
+import LowBitNN
+import LowBitPack
+import LowBitRuntime
+import LowBitTensor
+import Testing
+
+/// A packed model computes what the training-side model computes: the same logits for float models
+/// (BatchNorm folded, up to float rounding), the same predictions for binary and hybrid ones.
+struct PackedEquivalenceTests {
+    static let floatModels: [(String, ModelSpec)] = [
+        ("mlp", try! Models.mlp(inputShape: [28, 28, 1], hidden: [64, 32], classCount: 10, batchNorm: true)),
+        ("resnet", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [4, 8, 8], blocksPerStage: 1)),
+        ("lenet", try! Models.lenet(inputShape: [28, 28, 1], classCount: 10, channels: [4, 8, 16])),
+    ]
+
+    @Test("float models give the training-side logits within 1e-4 relative", arguments: floatModels.indices)
+    func floatLogits(index: Int) throws {
+        let (name, spec) = Self.floatModels[index]
+        let model = try PackFixtures.model(spec, policy: "float", seed: 7)
+        let data = try PackFixtures.mnistSlice(16)
+        let expected = try PackFixtures.reference(model, data.features)
+        let actual = try PackFixtures.packed(model).predict(data.features)
+        #expect(actual.shape == expected.shape)
+        let scale = expected.data.map(abs).max()!
+        let worst = zip(actual.data, expected.data).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * scale, "\(name): largest difference \(worst), logits up to \(scale)")
+    }
+
+    static let binaryModels: [(String, ModelSpec, String)] = [
+        ("mlp binary-all", try! Models.mlp(inputShape: [28, 28, 1], hidden: [128, 128], classCount: 10, batchNorm: true,
+                                           activation: .hardTanh), "binary-all"),
+        ("mlp hybrid-fp-first-last", try! Models.mlp(inputShape: [28, 28, 1], hidden: [128, 128], classCount: 10, batchNorm: true,
+                                                     activation: .hardTanh), "hybrid-fp-first-last"),
+        ("mlp binary", try! Models.mlp(inputShape: [28, 28, 1], hidden: [128, 128], classCount: 10, batchNorm: true,
+                                       activation: .hardTanh), "binary"),
+        ("resnet hybrid-fp-shortcuts", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16],
+                                                            blocksPerStage: 1, activation: .hardTanh), "hybrid-fp-shortcuts"),
+        ("resnet hybrid-fp-shortcuts, a shortcut per conv", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10,
+                                                                              widths: [8, 8, 16], blocksPerStage: 1, activation: .hardTanh,
+                                                                              shortcutPerConvolution: true), "hybrid-fp-shortcuts"),
+        ("resnet binary-all", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16],
+                                                   blocksPerStage: 1, activation: .hardTanh), "binary-all"),
+    ]
+
+    @Test("binary and hybrid models predict what the training-side model predicts on MNIST", arguments: binaryModels.indices)
+    func binaryPredictions(index: Int) throws {
+        let (name, spec, policy) = Self.binaryModels[index]
+        let model = try PackFixtures.model(spec, policy: policy, seed: 11)
+        let data = try PackFixtures.mnistSlice(64)
+        let expected = try PackFixtures.reference(model, data.features)
+        let packed = try PackFixtures.packed(model)
+        let actual = try packed.predict(data.features)
+        let agree = zip(PackFixtures.argmax(actual), PackFixtures.argmax(expected)).filter { $0 == $1 }.count
+        #expect(agree == data.count, "\(name): \(agree) of \(data.count) predictions agree")
+        #expect(try packed.classify(data.features) == PackFixtures.argmax(actual))
+    }
+
+    /// BLAS blocks a batch differently from a single row, so the float sums may round differently.
+    @Test("a batch gives the logits of its samples run one at a time")
+    func batchMatchesSingles() throws {
+        let (_, spec, policy) = Self.binaryModels[3]
+        let packed = try PackFixtures.packed(try PackFixtures.model(spec, policy: policy, seed: 3))
+        let data = try PackFixtures.mnistSlice(4)
+        let batch = try packed.predict(data.features)
+        for row in 0..<4 {
+            let single = try packed.predict(data.features.slice(rows: row..<(row + 1)))
+            let rowLogits = batch.data[(row * 10)..<(row * 10 + 10)]
+            #expect(zip(single.data, rowLogits).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        }
+    }
+}
