@@ -29,7 +29,7 @@ struct BenchModelCommand: ParsableCommand {
         let model = try PackedModel(contentsOf: modelPath)
         var latency: [String: Double] = [:]
         for batch in try parseIntList(batchSizes, option: "--batch-sizes") {
-            latency[String(batch)] = try medianLatency(model, batch: batch)
+            latency[String(batch)] = try medianLatency(model, batch: batch, repetitions: repetitions)
         }
         let layers = try model.profile(batch: 1, repeats: repetitions)
         let report = ModelBenchReport(model: modelPath, threads: Parallel.threadCount, modelBytes: try fileSize(modelPath),
@@ -49,21 +49,22 @@ struct BenchModelCommand: ParsableCommand {
                   + layer.kind.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%10.1f us", layer.latencyMicroseconds))
         }
     }
+}
 
-    /// Median wall time of `predict` on random inputs of `batch` samples, after 3 warm-up runs.
-    private func medianLatency(_ model: PackedModel, batch: Int) throws -> Double {
-        var rng = SeededGenerator(seed: 1)
-        let count = batch * model.plan.inputShape.reduce(1, *)
-        let x = Tensor(shape: [batch] + model.plan.inputShape, data: (0..<count).map { _ in rng.nextUniform() })
-        for _ in 0..<3 { _ = try model.predict(x) }
-        var times: [Double] = []
-        for _ in 0..<repetitions {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try model.predict(x)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
-        }
-        return times.sorted()[times.count / 2]
+/// Median wall time in microseconds of `predict` on random inputs of `batch` samples, after 3
+/// warm-up runs (`lowbit bench MODEL`, `lowbit demo`).
+func medianLatency(_ model: PackedModel, batch: Int, repetitions: Int) throws -> Double {
+    var rng = SeededGenerator(seed: 1)
+    let count = batch * model.plan.inputShape.reduce(1, *)
+    let x = Tensor(shape: [batch] + model.plan.inputShape, data: (0..<count).map { _ in rng.nextUniform() })
+    for _ in 0..<3 { _ = try model.predict(x) }
+    var times: [Double] = []
+    for _ in 0..<max(repetitions, 1) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try model.predict(x)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
     }
+    return times.sorted()[times.count / 2]
 }
 
 private struct ModelBenchReport: Encodable {

@@ -4,11 +4,15 @@ import LowBitAnalysis
 import LowBitData
 import LowBitIO
 import LowBitNN
+import LowBitPack
 import LowBitQuant
+import LowBitRuntime
 import LowBitTensor
 
 /// The project's main job on the MNIST copy shipped in the repo: train a float model, derive the
-/// int8, FGQ-ternary and binary versions, evaluate each, save them, and print one comparison table.
+/// int8, FGQ-ternary, binary and hybrid versions, pack each and run it through the runtime, and
+/// print one comparison table (accuracy, bytes, compression, BOPs, energy estimate, latency) plus
+/// an HTML report.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -59,12 +63,20 @@ struct DemoCommand: ParsableCommand {
             rows.append(try context.row(label, model))
         }
 
-        let reports = try rows.map { try ModelReport(analyzing: LowBitArchive.read(from: $0.file), source: $0.file) }
+        progress.finish("packing each variant and running it through the runtime")
+        let deployed = try rows.map { try context.deploy($0) }
+        let reports = try deployed.map {
+            try ModelReport(analyzing: LowBitArchive.read(from: $0.file), source: $0.file, evaluatedAccuracy: $0.runtimeAccuracy,
+                            latencyMicroseconds: $0.latencyMicroseconds)
+        }
         try FileAccess.writeAtomically(Array(HTMLReport.render(reports).utf8), to: html)
-        let table = zip(rows, reports).map { row, report in
-            DemoRow(variant: row.variant, accuracy: row.accuracy, parameters: row.parameters, bytes: report.total.packedBytes,
-                    compression: report.total.compression ?? 1, bitOperations: report.total.bitOperations,
-                    energyPicojoules: report.total.energy.totalPicojoules, file: row.file)
+        let table = zip(deployed, reports).map { row, report in
+            var row = row
+            row.bytes = report.total.packedBytes
+            row.compression = report.total.compression ?? 1
+            row.bitOperations = report.total.bitOperations
+            row.energyPicojoules = report.total.energy.totalPicojoules
+            return row
         }
         if json {
             try printJSON(table)
@@ -144,6 +156,28 @@ struct DemoContext {
     func row(_ variant: String, _ saved: Saved) throws -> DemoRow {
         DemoRow(variant: variant, accuracy: saved.accuracy, parameters: saved.model.parameterCount, file: saved.path)
     }
+
+    /// Packs a row's model, runs the test set through the runtime (its accuracy must match the
+    /// training-side one) and measures the runtime's batch-1 latency.
+    func deploy(_ row: DemoRow) throws -> DemoRow {
+        let (model, metadata) = try loadModel(row.file)
+        let packedPath = row.file.replacingOccurrences(of: ".lowbit", with: ".packed.lowbit")
+        try ModelPacker.pack(model, metadata: metadata).write(to: packedPath)
+        let runtime = try PackedModel(contentsOf: packedPath)
+        var correct = 0
+        let batchSize = 500
+        for start in stride(from: 0, to: testSet.count, by: batchSize) {
+            let indices = Array(start..<min(start + batchSize, testSet.count))
+            let batch = testSet.subset(indices)
+            correct += zip(try runtime.classify(batch.features), batch.labels).filter { $0 == Int($1) }.count
+        }
+        var deployed = row
+        deployed.runtimeAccuracy = Double(correct) / Double(max(testSet.count, 1))
+        deployed.latencyMicroseconds = try medianLatency(runtime, batch: 1, repetitions: 200)
+        deployed.packedFile = packedPath
+        deployed.packedFileBytes = (try FileManager.default.attributesOfItem(atPath: packedPath)[.size] as? Int) ?? 0
+        return deployed
+    }
 }
 
 /// One line of the demo's comparison table; the costs come from `lowbit report`'s analysis.
@@ -156,19 +190,30 @@ struct DemoRow: Codable {
     var bitOperations = 0.0
     var energyPicojoules = 0.0
     var file: String
+    var runtimeAccuracy: Double?
+    var latencyMicroseconds: Double?
+    var packedFile: String?
+    var packedFileBytes: Int?
 
     enum CodingKeys: String, CodingKey {
         case variant, accuracy, parameters, bytes, compression, file
         case bitOperations = "bops"
         case energyPicojoules = "energy_pj"
+        case runtimeAccuracy = "runtime_accuracy"
+        case latencyMicroseconds = "latency_us"
+        case packedFile = "packed_file"
+        case packedFileBytes = "packed_file_bytes"
     }
 
     static func table(_ rows: [DemoRow]) -> String {
-        let header = ["variant", "accuracy", "params", "packed bytes", "vs float32", "BOPs", "energy (estimate)"]
+        let header = ["variant", "accuracy", "runtime acc.", "params", "packed bytes", "vs float32", "BOPs", "energy (estimate)",
+                      "latency b=1"]
         let body = rows.map { row in
-            [row.variant, String(format: "%.2f%%", row.accuracy * 100), String(row.parameters), String(row.bytes),
+            [row.variant, String(format: "%.2f%%", row.accuracy * 100),
+             row.runtimeAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "-", String(row.parameters), String(row.bytes),
              String(format: "%.1fx", row.compression), String(format: "%.3g", row.bitOperations),
-             String(format: "%.1f uJ", row.energyPicojoules / 1e6)]
+             String(format: "%.1f uJ", row.energyPicojoules / 1e6),
+             row.latencyMicroseconds.map { String(format: "%.1f us", $0) } ?? "-"]
         }
         let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max() ?? 0 }
         let line: ([String]) -> String = { cells in
