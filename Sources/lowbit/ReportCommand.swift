@@ -4,7 +4,9 @@ import LowBitAnalysis
 import LowBitData
 import LowBitIO
 import LowBitNN
+import LowBitPack
 import LowBitQuant
+import LowBitRuntime
 import LowBitTensor
 
 struct ReportCommand: ParsableCommand {
@@ -31,6 +33,8 @@ struct ReportCommand: ParsableCommand {
     var html: String?
     @Flag(help: "Print Markdown tables instead of aligned columns.")
     var markdown = false
+    @Flag(name: .customLong("measure-latency"), help: "Pack each model in memory and measure its batch-1 latency in the runtime.")
+    var measureLatency = false
 
     func validate() throws {
         guard !(json && markdown) else { throw ValidationError("choose one of --json and --markdown") }
@@ -41,7 +45,9 @@ struct ReportCommand: ParsableCommand {
         let reports = try modelPaths.map { path in
             let archive = try LowBitArchive.read(from: path)
             let accuracy = try dataset.flatMap { try reevaluatedAccuracy(of: archive, path: path, dataset: $0) }
-            return try ModelReport(analyzing: archive, source: path, energyTable: table, evaluatedAccuracy: accuracy)
+            let latency = measureLatency ? try runtimeLatency(of: archive, path: path) : nil
+            return try ModelReport(analyzing: archive, source: path, energyTable: table, evaluatedAccuracy: accuracy,
+                                   latencyMicroseconds: latency)
         }
         if let html { try FileAccess.writeAtomically(Array(HTMLReport.render(reports).utf8), to: html) }
         if json {
@@ -63,6 +69,20 @@ func reevaluatedAccuracy(of archive: LowBitArchive, path: String, dataset: Strin
     }
     let loader = try DataLoader(testSet, batchSize: 128, shuffle: false, normalization: try storedNormalization(archive.metadata))
     return try evaluate(model, batches: loader.epoch(0)).accuracy
+}
+
+/// Median batch-1 latency in microseconds of `archive` packed for the runtime (or as it is, when it
+/// already is a packed model).
+func runtimeLatency(of archive: LowBitArchive, path: String) throws -> Double {
+    let packed: LowBitArchive
+    if archive.metadata["packed"] != nil {
+        packed = archive
+    } else {
+        let model = try Model(archive: archive, source: path)
+        try model.restorePrecision(from: archive.metadata)
+        packed = try ModelPacker.pack(model, metadata: archive.metadata)
+    }
+    return try medianLatency(try PackedModel(archive: packed, source: path), batch: 1, repetitions: 200)
 }
 
 /// One line on standard error, so JSON and Markdown on standard output stay clean.

@@ -71,7 +71,7 @@ struct CLITests {
         let accuracy = try #require(q["accuracy"] as? Double)
         #expect(abs(floatAccuracy - accuracy) < 0.05)
 
-        let report = try CLI.run(["report", int8, "--dataset", "csv:\(csv)", "--json"])
+        let report = try CLI.run(["report", int8, "--dataset", "csv:\(csv)", "--measure-latency", "--json"])
         #expect(report.status == 0, "\(report.stderr)")
         let r = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
         let layers = try #require(r?["layers"] as? [[String: Any]])
@@ -80,6 +80,8 @@ struct CLITests {
         }
         #expect(layers.first { $0["name"] as? String == "fc2" }?["weight_bits"] as? Int == 8)
         #expect(abs((r?["accuracy"] as? Double ?? -1) - accuracy) < 1e-9)
+        let total = try #require(r?["total"] as? [String: Any])
+        #expect((total["latency_us"] as? Double ?? 0) > 0)
 
         let significance = try CLI.run(["significance", model, "--calib", "100", "--json", "--no-progress"])
         #expect(significance.status == 0, "\(significance.stderr)")
