@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product lowbit
-cp .build/release/lowbit /tmp/lowbit-binary-mlp
-/tmp/lowbit-binary-mlp train --model mlp --hidden 1024,1024,1024 --batch-norm --activation hardtanh --policy binary \
+.build/release/lowbit train --model mlp --hidden 1024,1024,1024 --batch-norm --activation hardtanh --policy binary \
   --optimizer adam --lr 0.003 --weight-decay 0 --dataset mnist --epochs 15 --batch-size 128 --seed 1 --no-progress \
   -o experiments/binary-mlp-mnist.lowbit
