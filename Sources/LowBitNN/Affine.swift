@@ -9,7 +9,7 @@ func affineForward(_ x: Tensor, weight: Tensor, bias: Parameter?, outputShape: [
     if let bias {
         y.data.withUnsafeMutableBufferPointer { out in
             bias.value.data.withUnsafeBufferPointer { b in
-                for row in 0..<m { UnsafeMutableBufferPointer(rebasing: out[(row * n)..<(row * n + n)]).update(fromContentsOf: b) }
+                for row in 0..<m { _ = UnsafeMutableBufferPointer(rebasing: out[(row * n)..<(row * n + n)]).update(fromContentsOf: b) }
             }
         }
     }

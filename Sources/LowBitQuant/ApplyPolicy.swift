@@ -48,7 +48,6 @@ extension Model {
     }
 
     private func setQuantizers(_ layer: QuantizableLayer, _ quantizers: LayerQuantizers) throws {
-        var layer = layer
         layer.weightQuantizer = try quantizers.weight.map(makeQuantizer)
         layer.inputQuantizer = try quantizers.input.map(makeQuantizer)
         layer.weight.clip = quantizers.weight?.scheme == "binary" ? -1...1 : nil

@@ -9,8 +9,8 @@ extension Model {
     /// hold calibrated ranges.
     public func calibrate<S: Sequence>(batches: S) throws where S.Element == (x: Tensor, y: [Int32]) {
         let layers = quantizableLayers.filter { $0.inputQuantizer != nil }
-        layers.forEach { var layer = $0; layer.calibrating = true }
-        defer { layers.forEach { var layer = $0; layer.calibrating = false } }
+        layers.forEach { $0.calibrating = true }
+        defer { layers.forEach { $0.calibrating = false } }
         for (x, _) in batches { _ = try forward(x, training: false) }
     }
 

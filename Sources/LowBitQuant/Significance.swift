@@ -115,10 +115,9 @@ extension Model {
             return CovarianceAccumulator(width: width)
         }
         for (layer, accumulator) in zip(layers, accumulators) {
-            var layer = layer
             layer.outputObserver = { accumulator.add($0) }
         }
-        defer { layers.forEach { var layer = $0; layer.outputObserver = nil } }
+        defer { layers.forEach { $0.outputObserver = nil } }
         for (x, _) in batches { _ = try forward(x, training: false) }
         var previous = 0.0
         return zip(layers, accumulators).map { layer, accumulator in
