@@ -46,8 +46,12 @@ struct ReportCommand: ParsableCommand {
             let archive = try LowBitArchive.read(from: path)
             let accuracy = try dataset.flatMap { try reevaluatedAccuracy(of: archive, path: path, dataset: $0) }
             let latency = measureLatency ? try runtimeLatency(of: archive, path: path) : nil
-            return try ModelReport(analyzing: archive, source: path, energyTable: table, evaluatedAccuracy: accuracy,
-                                   latencyMicroseconds: latency)
+            var report = try ModelReport(analyzing: archive, source: path, energyTable: table, evaluatedAccuracy: accuracy,
+                                         latencyMicroseconds: latency?.model)
+            for index in report.layers.indices {
+                report.layers[index].costs.latencyMicroseconds = latency?.layers[report.layers[index].name]
+            }
+            return report
         }
         if let html { try FileAccess.writeAtomically(Array(HTMLReport.render(reports).utf8), to: html) }
         if json {
@@ -72,8 +76,9 @@ func reevaluatedAccuracy(of archive: LowBitArchive, path: String, dataset: Strin
 }
 
 /// Median batch-1 latency in microseconds of `archive` packed for the runtime (or as it is, when it
-/// already is a packed model).
-func runtimeLatency(of archive: LowBitArchive, path: String) throws -> Double {
+/// already is a packed model), and per runtime layer by name (layers folded away at packing, such
+/// as BatchNorm after a convolution, have none).
+func runtimeLatency(of archive: LowBitArchive, path: String) throws -> (model: Double, layers: [String: Double]) {
     let packed: LowBitArchive
     if archive.metadata["packed"] != nil {
         packed = archive
@@ -82,7 +87,9 @@ func runtimeLatency(of archive: LowBitArchive, path: String) throws -> Double {
         try model.restorePrecision(from: archive.metadata)
         packed = try ModelPacker.pack(model, metadata: archive.metadata)
     }
-    return try medianLatency(try PackedModel(archive: packed, source: path), batch: 1, repetitions: 200)
+    let runtime = try PackedModel(archive: packed, source: path)
+    let layers = try runtime.profile(batch: 1).reduce(into: [String: Double]()) { $0[$1.name] = $1.latencyMicroseconds }
+    return (try medianLatency(runtime, batch: 1, repetitions: 200), layers)
 }
 
 /// One line on standard error, so JSON and Markdown on standard output stay clean.

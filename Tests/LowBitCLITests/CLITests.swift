@@ -82,6 +82,7 @@ struct CLITests {
         #expect(abs((r?["accuracy"] as? Double ?? -1) - accuracy) < 1e-9)
         let total = try #require(r?["total"] as? [String: Any])
         #expect((total["latency_us"] as? Double ?? 0) > 0)
+        #expect((layers.first { $0["name"] as? String == "fc2" }?["latency_us"] as? Double ?? 0) > 0)
 
         let significance = try CLI.run(["significance", model, "--calib", "100", "--json", "--no-progress"])
         #expect(significance.status == 0, "\(significance.stderr)")
