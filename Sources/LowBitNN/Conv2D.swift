@@ -106,46 +106,41 @@ public final class Conv2D: QuantizableLayer {
     }
 
     private func im2col(_ x: Tensor, _ rows: ConvGeometry, _ cols: ConvGeometry) -> Tensor {
-        let batch = x.shape[0]
-        let perSample = rows.outputSize * cols.outputSize * taps
-        let imageSize = x.count / batch
-        var columns = reusable(&spareColumns, shape: [batch * rows.outputSize * cols.outputSize, taps])
-        columns.data.withUnsafeMutableBufferPointer { out in   // im2col writes every element, padding included
-            let out = UnsafeSendableMutablePointer(out.baseAddress!)
-            x.data.withUnsafeBufferPointer { input in
-                let input = UnsafeSendablePointer(input.baseAddress!)
-                Parallel.forChunks(batch, work: batch * perSample) { samples in
-                    lb_im2col_nhwc(input.pointer + samples.lowerBound * imageSize, Int32(samples.count),
-                                   Int32(rows.inputSize), Int32(cols.inputSize), Int32(inChannels),
-                                   Int32(kernelSize), Int32(kernelSize), Int32(stride), Int32(stride),
-                                   Int32(rows.padBefore), Int32(cols.padBefore),
-                                   Int32(rows.outputSize), Int32(cols.outputSize),
-                                   out.pointer + samples.lowerBound * perSample)
-                }
-            }
-        }
+        // im2col writes every element, padding included, so stale storage can be reused.
+        var columns = reusable(&spareColumns, shape: [x.shape[0] * rows.outputSize * cols.outputSize, taps])
+        runColumnKernel(lb_im2col_nhwc, from: x, into: &columns, batch: x.shape[0], fromImages: true, rows, cols)
         return columns
     }
 
     private func col2im(_ g: Tensor, inputShape: [Int], _ rows: ConvGeometry, _ cols: ConvGeometry) -> Tensor {
-        let batch = inputShape[0]
-        let perSample = rows.outputSize * cols.outputSize * taps
-        let imageSize = inputShape.dropFirst().reduce(1, *)
-        var result = Tensor.zeros(inputShape)
-        result.data.withUnsafeMutableBufferPointer { out in
+        var result = Tensor.zeros(inputShape)   // col2im accumulates
+        runColumnKernel(lb_col2im_nhwc, from: g, into: &result, batch: inputShape[0], fromImages: false, rows, cols)
+        return result
+    }
+
+    /// The C kernel signature im2col and col2im share: source, geometry, target.
+    private typealias ColumnKernel = (UnsafePointer<Float>?, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32,
+                                      Int32, Int32, Int32, Int32, UnsafeMutablePointer<Float>?) -> Void
+
+    /// Runs im2col (images -> columns) or col2im (columns -> images) over the batch in parallel
+    /// chunks of samples; `fromImages` says which side of the kernel holds the images.
+    private func runColumnKernel(_ kernel: ColumnKernel, from source: Tensor, into target: inout Tensor, batch: Int,
+                                 fromImages: Bool, _ rows: ConvGeometry, _ cols: ConvGeometry) {
+        let columnsPerSample = rows.outputSize * cols.outputSize * taps
+        let imageSize = rows.inputSize * cols.inputSize * inChannels
+        let (sourceStride, targetStride) = fromImages ? (imageSize, columnsPerSample) : (columnsPerSample, imageSize)
+        target.data.withUnsafeMutableBufferPointer { out in
             let out = UnsafeSendableMutablePointer(out.baseAddress!)
-            g.data.withUnsafeBufferPointer { columns in
-                let columns = UnsafeSendablePointer(columns.baseAddress!)
-                Parallel.forChunks(batch, work: batch * perSample) { samples in
-                    lb_col2im_nhwc(columns.pointer + samples.lowerBound * perSample, Int32(samples.count),
-                                   Int32(rows.inputSize), Int32(cols.inputSize), Int32(inChannels),
-                                   Int32(kernelSize), Int32(kernelSize), Int32(stride), Int32(stride),
-                                   Int32(rows.padBefore), Int32(cols.padBefore),
-                                   Int32(rows.outputSize), Int32(cols.outputSize),
-                                   out.pointer + samples.lowerBound * imageSize)
+            source.data.withUnsafeBufferPointer { input in
+                let input = UnsafeSendablePointer(input.baseAddress!)
+                Parallel.forChunks(batch, work: batch * columnsPerSample) { samples in
+                    kernel(input.pointer + samples.lowerBound * sourceStride, Int32(samples.count),
+                           Int32(rows.inputSize), Int32(cols.inputSize), Int32(inChannels),
+                           Int32(kernelSize), Int32(kernelSize), Int32(stride), Int32(stride),
+                           Int32(rows.padBefore), Int32(cols.padBefore), Int32(rows.outputSize), Int32(cols.outputSize),
+                           out.pointer + samples.lowerBound * targetStride)
                 }
             }
         }
-        return result
     }
 }
