@@ -130,10 +130,7 @@ struct DemoContext {
         let loader = try DataLoader(trainSet, batchSize: 128, seed: 1, normalization: normalization)
         let start = Date()
         for epoch in 0..<epochs {
-            try trainer.trainEpoch(epoch, batches: loader.epoch(epoch), batchesPerEpoch: loader.batchCount) { p in
-                progress.update("train \(name), epoch \(epoch + 1)/\(epochs)", done: p.samplesSeen, total: trainSet.count,
-                                rate: p.samplesPerSecond, unit: "samples", detail: String(format: "loss %.4f", p.loss))
-            }
+            try progress.trainEpoch(trainer, epoch: epoch, of: epochs, loader: loader, task: "train \(name), ")
         }
         progress.finish(String(format: "trained %@ in %.1fs", name, Date().timeIntervalSince(start)))
         return try save(name: name, model: model, policy: policy, training: config)

@@ -1,4 +1,6 @@
 import Foundation
+import LowBitData
+import LowBitNN
 
 /// The one progress component of every long command: a redrawn bar with rate and ETA when stderr
 /// is a terminal; plain lines every few seconds (and at the end of each task) when it is not or
@@ -53,5 +55,19 @@ final class ProgressReporter {
         let total = Int(seconds.rounded())
         return total >= 3600 ? String(format: "%dh%02dm", total / 3600, total % 3600 / 60)
             : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}
+
+extension ProgressReporter {
+    /// One training epoch of `trainer` over `loader` with this reporter's bar (loss, accuracy,
+    /// learning rate, samples/s, ETA): the loop train, quantize's fine-tune and the demo share.
+    @discardableResult
+    func trainEpoch(_ trainer: Trainer, epoch: Int, of epochs: Int, loader: DataLoader, task: String) throws
+        -> (loss: Double, accuracy: Double) {
+        let total = loader.dataset.count
+        return try trainer.trainEpoch(epoch, batches: loader.epoch(epoch), batchesPerEpoch: loader.batchCount) { p in
+            update("\(task)epoch \(epoch + 1)/\(epochs)", done: p.samplesSeen, total: total, rate: p.samplesPerSecond,
+                   unit: "samples", detail: String(format: "loss %.4f acc %.4f lr %.4g", p.loss, p.accuracy, p.learningRate))
+        }
     }
 }

@@ -70,10 +70,7 @@ struct QuantizeCommand: ParsableCommand {
             let trainer = Trainer(model: model, config: config)
             let loader = try DataLoader(trainSet, batchSize: 64, seed: seed, normalization: normalization)
             for epoch in 0..<finetuneEpochs {
-                try trainer.trainEpoch(epoch, batches: loader.epoch(epoch), batchesPerEpoch: loader.batchCount) { p in
-                    progress.update("fine-tune epoch \(epoch + 1)/\(finetuneEpochs)", done: p.samplesSeen, total: trainSet.count,
-                                    rate: p.samplesPerSecond, unit: "samples", detail: String(format: "loss %.4f", p.loss))
-                }
+                try progress.trainEpoch(trainer, epoch: epoch, of: finetuneEpochs, loader: loader, task: "fine-tune ")
             }
             progress.finish()
             final = try evaluate(model, batches: testLoader.epoch(0))

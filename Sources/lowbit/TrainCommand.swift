@@ -90,11 +90,7 @@ struct TrainCommand: ParsableCommand {
         let evaluationName = validation > 0 ? "validation" : "test"
         for epoch in 0..<epochs {
             let start = Date()
-            let (loss, accuracy) = try trainer.trainEpoch(epoch, batches: loader.epoch(epoch), batchesPerEpoch: loader.batchCount) { p in
-                progress.update("epoch \(epoch + 1)/\(epochs)", done: p.samplesSeen, total: trainSet.count,
-                                rate: p.samplesPerSecond, unit: "samples",
-                                detail: String(format: "loss %.4f acc %.4f lr %.4g", p.loss, p.accuracy, p.learningRate))
-            }
+            let (loss, accuracy) = try progress.trainEpoch(trainer, epoch: epoch, of: epochs, loader: loader, task: "")
             let seconds = Date().timeIntervalSince(start)
             let result = try evaluate(network, batches: testLoader.epoch(0))
             let record = EpochRecord(epoch: epoch + 1, loss: loss, accuracy: accuracy, evaluationAccuracy: result.accuracy,
