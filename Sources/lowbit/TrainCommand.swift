@@ -18,9 +18,10 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Model family: \(Models.names.joined(separator: ", ")).") var model = "mlp"
     @Option(help: "Comma-separated widths: hidden sizes for mlp, stage channels for the CNNs.") var hidden: String?
-    @Option(help: "Hidden nonlinearity: relu, or hardTanh for binary networks.") var activation = "relu"
+    @Option(help: "Hidden nonlinearity: relu (default), or hardtanh for binary networks. With --init, rebuilds the loaded architecture with this activation.")
+    var activation: String?
     @Flag(name: .customLong("batch-norm"), help: "BatchNorm after each hidden layer of an MLP.") var batchNorm = false
-    @Flag(name: .customLong("shortcut-per-conv"), help: "ResNet-20: a shortcut around every convolution (Bi-Real style).")
+    @Flag(name: .customLong("shortcut-per-conv"), help: "ResNet-20: a shortcut around every convolution (Bi-Real style); with --init, the loaded weights move into that architecture.")
     var shortcutPerConvolution = false
     @OptionGroup var data: DatasetOptions
     @Option(help: "Epochs.") var epochs = 10
@@ -65,7 +66,7 @@ struct TrainCommand: ParsableCommand {
         let normalization: Normalization
         if let initialModel {
             let (loaded, metadata) = try loadModel(initialModel)
-            network = loaded
+            network = try rebuiltIfAsked(loaded)
             normalization = try storedNormalization(metadata) ?? Normalization.fit(trainSet)
         } else {
             let spec = try Models.spec(named: model, inputShape: trainSet.sampleShape, classCount: trainSet.classCount,
@@ -125,11 +126,30 @@ struct TrainCommand: ParsableCommand {
 
 extension TrainCommand {
     func architectureOptions() throws -> Models.Options {
-        guard let kind = LayerSpec.Kind(rawValue: activation == "hardtanh" ? "hardTanh" : activation),
+        let activation = self.activation ?? "relu"
+        guard let kind = LayerSpec.Kind(rawValue: activation.lowercased() == "hardtanh" ? "hardTanh" : activation),
               [.relu, .hardTanh].contains(kind) else {
             throw ValidationError("--activation must be relu or hardtanh, got '\(activation)'")
         }
         return Models.Options(activation: kind, batchNorm: batchNorm, shortcutPerConvolution: shortcutPerConvolution)
+    }
+
+    /// Two-stage training: `--init` with `--activation` or `--shortcut-per-conv` builds the loaded model's family
+    /// with those options (widths from `--hidden`, else the family default) and moves every weight, BatchNorm
+    /// statistic and bias into it by name; a name or shape the new architecture lacks is an error.
+    func rebuiltIfAsked(_ loaded: Model) throws -> Model {
+        guard activation != nil || shortcutPerConvolution else { return loaded }
+        let spec = try Models.spec(named: loaded.spec.name, inputShape: loaded.spec.inputShape, classCount: loaded.spec.classCount,
+                                   widths: try hidden.map { try parseIntList($0, option: "--hidden") },
+                                   options: try architectureOptions())
+        var rng = SeededGenerator(seed: seed)
+        let rebuilt = try Model(spec: spec, rng: &rng)
+        do {
+            try rebuilt.load(Dictionary(loaded.namedTensors, uniquingKeysWith: { first, _ in first }))
+        } catch let error as LowBitError {
+            throw LowBitError.shapeMismatch("--init \(initialModel ?? ""): its weights do not fit the rebuilt \(spec.name) (\(error)); pass the --hidden widths it was trained with")
+        }
+        return rebuilt
     }
 }
 
