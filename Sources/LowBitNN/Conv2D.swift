@@ -25,6 +25,7 @@ public final class Conv2D: QuantizableLayer {
     public var inputQuantizer: (any Quantizer)?
     public var calibrating = false
     public var outputObserver: ((Tensor) -> Void)?
+    public var inputColumnsObserver: ((Tensor) -> Void)?
 
     private var cache: (input: Tensor, columns: Tensor, weight: Tensor, rows: ConvGeometry, cols: ConvGeometry)?
     /// Column matrices are tens of MB per step; reusing their storage across steps avoids a fresh
@@ -85,6 +86,7 @@ public final class Conv2D: QuantizableLayer {
         if let old = cache, !isPointwise { spareColumns = old.columns }
         cache = nil
         let columns: Tensor = isPointwise ? input.reshaped([m, taps]) : im2col(input, rows, cols)
+        inputColumnsObserver?(columns)
         let y = affineForward(columns, weight: w, bias: bias, outputShape: [batch, rows.outputSize, cols.outputSize, outChannels])
         if training { cache = (x, columns, w, rows, cols) } else if !isPointwise { spareColumns = columns }
         outputObserver?(y)

@@ -20,6 +20,7 @@ public final class Dense: QuantizableLayer {
     public var inputQuantizer: (any Quantizer)?
     public var calibrating = false
     public var outputObserver: ((Tensor) -> Void)?
+    public var inputColumnsObserver: ((Tensor) -> Void)?
 
     private var cachedInput: Tensor?
     private var cachedQuantizedInput: Tensor?
@@ -56,6 +57,7 @@ public final class Dense: QuantizableLayer {
             throw LowBitError.shapeMismatch("\(name) expects [batch, \(inFeatures)], got \(x.shape)")
         }
         let (w, input) = try quantizedOperands(x, training: training)
+        inputColumnsObserver?(input)
         let y = affineForward(input, weight: w, bias: bias, outputShape: [x.shape[0], outFeatures])
         if training {
             cachedInput = x

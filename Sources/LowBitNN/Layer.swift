@@ -50,6 +50,10 @@ public protocol QuantizableLayer: Layer {
     /// Called with the layer's output after every forward pass (analysis hooks such as PCA
     /// significance); nil in normal use.
     var outputObserver: ((Tensor) -> Void)? { get set }
+    /// Called with the matrix the layer multiplies by its (quantized) weight in every forward pass:
+    /// `[rows, fan-in]`, the quantized input of a dense layer, the im2col columns of a convolution.
+    /// Data-aware post-training steps (scale refitting) read it; nil in normal use.
+    var inputColumnsObserver: ((Tensor) -> Void)? { get set }
 }
 
 extension QuantizableLayer {

@@ -17,6 +17,7 @@ struct QuantizeCommand: ParsableCommand {
             Example: lowbit quantize r20.lowbit --policy ternary-fgq --group 4 --act-bits 8 --calib 512 -o r20-fgq4.lowbit
             Reports test accuracy of the float model, of the quantized model with the trained BatchNorm statistics,
             and with re-estimated ones (the default; --no-bn-reestimation keeps the trained statistics).
+            FGQ group scales are refitted to the calibration inputs (forward passes only; --no-refit-scales keeps them).
             """
     )
 
@@ -25,6 +26,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Calibration samples taken from the training split.") var calib = 512
     @Flag(name: .customLong("no-bn-reestimation"), help: "Keep the BatchNorm statistics measured on the float model.")
     var noBatchNormReestimation = false
+    @Flag(name: .customLong("no-refit-scales"),
+          help: "Keep FGQ's weight-optimal group scales instead of refitting them to the calibration inputs (least squares on each channel's output).")
+    var noScaleRefit = false
     @Option(name: .customLong("finetune-epochs"), help: "Epochs of quantization-aware fine-tuning after calibration.")
     var finetuneEpochs = 0
     @Option(name: .customLong("finetune-lr"), help: "Learning rate of the fine-tune (cosine to 0).") var finetuneLearningRate: Float = 0.005
@@ -35,7 +39,7 @@ struct QuantizeCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        _ = try common.apply(label: "quantize")
+        let logger = try common.apply(label: "quantize")
         let progress = ProgressReporter(enabled: !common.noProgress)
         guard calib >= 1 else { throw ValidationError("--calib must be >= 1, got \(calib)") }
         let (model, metadata) = try loadModel(modelPath)
@@ -59,6 +63,16 @@ struct QuantizeCommand: ParsableCommand {
         let trainedStatistics = try evaluate(model, batches: testLoader.epoch(0))
         var final = trainedStatistics
         var reestimated: Evaluation?
+        var refits: [ScaleRefitResult] = []
+        if !noScaleRefit && model.quantizableLayers.contains(where: { $0.weightQuantizer is FGQQuantizer }) {
+            // Refit on the inputs the quantized model produces, with statistics that match it.
+            if !noBatchNormReestimation { try model.reestimateBatchNormStatistics(batches: calibrationLoader.epoch(0)) }
+            progress.finish("refitting FGQ group scales on \(calibrationSet.count) samples")
+            refits = try model.refitGroupScales(batches: calibrationLoader.epoch(0))
+            for refit in refits {
+                logger.info("\(refit.layer): \(refit.groups) group scales refitted, relative output error \(refit.relativeErrorBefore) -> \(refit.relativeErrorAfter)")
+            }
+        }
         if !noBatchNormReestimation {
             try model.reestimateBatchNormStatistics(batches: calibrationLoader.epoch(0))
             progress.finish("evaluating with re-estimated BatchNorm statistics")
@@ -78,7 +92,8 @@ struct QuantizeCommand: ParsableCommand {
 
         let report = QuantizeReport(model: modelPath, output: output, policy: policy.name, calibrationSamples: calibrationSet.count,
                                     floatAccuracy: floatResult.accuracy, trainedStatisticsAccuracy: trainedStatistics.accuracy,
-                                    reestimatedStatisticsAccuracy: reestimated?.accuracy, finetuneEpochs: finetuneEpochs,
+                                    reestimatedStatisticsAccuracy: reestimated?.accuracy, scalesRefit: !refits.isEmpty,
+                                    finetuneEpochs: finetuneEpochs,
                                     accuracy: final.accuracy)
         var out = metadata
         out.merge(try model.precisionMetadata(policy: policy)) { $1 }
@@ -105,6 +120,8 @@ struct QuantizeReport: Codable {
     var floatAccuracy: Double
     var trainedStatisticsAccuracy: Double
     var reestimatedStatisticsAccuracy: Double?
+    /// FGQ group scales refitted to the calibration inputs (``Model/refitGroupScales(batches:ridge:)``).
+    var scalesRefit: Bool
     var finetuneEpochs: Int
     var accuracy: Double
 
@@ -115,5 +132,6 @@ struct QuantizeReport: Codable {
         case trainedStatisticsAccuracy = "accuracy_trained_bn"
         case reestimatedStatisticsAccuracy = "accuracy_reestimated_bn"
         case finetuneEpochs = "finetune_epochs"
+        case scalesRefit = "scales_refit"
     }
 }

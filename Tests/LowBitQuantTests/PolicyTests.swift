@@ -57,6 +57,9 @@ struct PolicyTests {
         #expect(rule.weight?.scheme == "fgq" && rule.weight?.groupSize == 16)
         #expect(rule.input?.bits == 4 && rule.input?.signed == false)
         #expect(policy.rule(forLayer: "stem.conv")?.input?.signed == true)
+        // The first layer reads the data at 8 bits whatever the activation bits; the last at 4.
+        #expect(policy.rule(forLayer: "stem.conv")?.input?.bits == 8)
+        #expect(policy.rule(forLayer: "fc")?.input?.bits == 4 && policy.rule(forLayer: "fc")?.weight?.bits == 8)
     }
 
     @Test func quantizedForwardUsesQuantizedWeightsAndSTEReachesLatentWeights() throws {
