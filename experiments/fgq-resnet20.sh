@@ -2,6 +2,8 @@
 # Post-training quantization of the float ResNet-20 (experiments/resnet20-fmnist.sh) on Fashion-MNIST,
 # no retraining: FGQ ternary at several group sizes and TWN, 8- and 4-bit activations, with the trained
 # and with re-estimated BatchNorm statistics; int8; FGQ N=64 plus a 1-epoch fine-tune at 4-bit activations.
+# FGQ group scales are refitted to the calibration inputs (the default of `lowbit quantize`); two rows
+# repeat N=4 with --no-refit-scales to show what the refit adds.
 # Prints a Markdown table (docs/RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,5 +30,7 @@ for bits in 8 4; do
   run "TWN (per tensor)" "$bits" percentile --policy ternary-twn
 done
 run "FGQ ternary N=4" 4 mse --policy ternary-fgq --group 4
+run "FGQ ternary N=4, no scale refit" 8 percentile --policy ternary-fgq --group 4 --no-refit-scales
+run "FGQ ternary N=4, no scale refit" 4 percentile --policy ternary-fgq --group 4 --no-refit-scales
 run "int8 per channel" 8 percentile --policy int8
 run "FGQ ternary N=64 + 1 epoch fine-tune" 4 percentile --policy ternary-fgq --group 64 --finetune-epochs 1

@@ -162,8 +162,9 @@ private struct Walker {
     }
 
     /// An int8 dense or conv layer: weights as int8 codes with per-channel scales, the input scale from the
-    /// calibrated activation range. A BatchNorm after it stays a separate `affine` step: folding it
-    /// would change the quantized weights the model was trained and calibrated with.
+    /// calibrated activation range. A BatchNorm after it stays a separate `affine` step in the file:
+    /// folding it into the weights would change the int8 codes the model was calibrated with. The runtime
+    /// folds it into the step's per-channel output scale and bias when it loads the plan (`PackedCompiler`).
     private mutating func int8Layer(_ layer: LayerSpec) throws -> PackedStep {
         let name = layer.name
         guard let weightSpec = quantizers[name]?.weight, weightSpec.bits == 8, weightSpec.symmetric ?? true,

@@ -27,18 +27,37 @@ struct PackedCompiler {
                     consumer = afterNext
                     consumed = 2
                 }
-            } else if [.int8Dense, .int8Conv2d].contains(step.kind) {
-                if let next, Self.readsCodes(next) {
-                    consumer = next
-                } else if next?.kind == .relu, let afterNext, Self.readsCodes(afterNext) {
-                    consumer = afterNext
-                    consumed = 2
+            } else if Self.integerKinds.contains(step.kind) {
+                // An unfolded BatchNorm (`affine`) right after an integer step folds into its per-channel
+                // output scale and bias; then a uint8 reader (after an optional ReLU) takes requantized codes.
+                var look = index + 1
+                var affine: PackedStep?
+                if look < steps.count, steps[look].kind == .affine, try foldable(steps[look]) {
+                    affine = steps[look]
+                    look += 1
                 }
+                let isInt8 = [.int8Dense, .int8Conv2d].contains(step.kind)
+                if isInt8, look < steps.count, Self.readsCodes(steps[look]) {
+                    consumer = steps[look]
+                } else if isInt8, look + 1 < steps.count, steps[look].kind == .relu, Self.readsCodes(steps[look + 1]) {
+                    consumer = steps[look + 1]
+                    look += 1   // the ReLU is the requantizer's clamp; the consumer compiles next
+                }
+                operations.append(try compileInteger(step, shape: &shape, affine: affine, consumer: consumer))
+                index = look
+                continue
             }
             if let operation = try compile(step, shape: &shape, consumer: consumer) { operations.append(operation) }
             index += consumed
         }
         return operations
+    }
+
+    /// An affine step folds into the integer step before it when every channel scale is finite and
+    /// nonzero (a zero scale would need a zero multiplier; such a channel keeps the separate step).
+    private func foldable(_ affine: PackedStep) throws -> Bool {
+        let scale = try stored("\(affine.name).scale", .f32, nil).floatTensor().data
+        return scale.allSatisfy { $0 != 0 && $0.isFinite }
     }
 
     private static func readsSigns(_ step: PackedStep) -> Bool {
@@ -61,7 +80,7 @@ struct PackedCompiler {
         }
         switch step.kind {
         case .int8Dense, .ternaryDense, .int8Conv2d, .ternaryConv2d:
-            return try compileInteger(step, shape: &shape, consumer: consumer)
+            return try compileInteger(step, shape: &shape, affine: nil, consumer: consumer)
         case .dense, .binaryDense:
             let inFeatures = try need(step.inFeatures, "inFeatures", step), out = try need(step.outFeatures, "outFeatures", step)
             guard shape == [inFeatures] else { throw mismatch(step, "takes [\(inFeatures)] features, the previous step gives \(shape)") }
@@ -119,8 +138,13 @@ struct PackedCompiler {
         }
     }
 
-    /// An int8 or ternary step, dense or convolution; `consumer` reads its requantized uint8 codes.
-    private func compileInteger(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation {
+    /// An int8 or ternary step, dense or convolution; `affine` (`y * scale + shift` per channel, an
+    /// unfolded BatchNorm) folds into its output; `consumer` reads its requantized uint8 codes.
+    ///
+    /// Folding: `a_j (s_j acc_j + b_j) + c_j = (a_j s_j) acc_j + (a_j b_j + c_j)`. Requantization needs a
+    /// positive multiplier, so a channel with `a_j < 0` negates its int8 weights (exact: the weights are
+    /// in [-127, 127]) and uses `|a_j| s_j`; ternary group scales absorb `a_j` as they are (float output).
+    private func compileInteger(_ step: PackedStep, shape: inout [Int], affine: PackedStep?, consumer: PackedStep?) throws -> PackedOperation {
         let name = step.name
         guard let inputScale = step.inputScale, inputScale > 0 else {
             throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
@@ -138,20 +162,39 @@ struct PackedCompiler {
             (patches, rowLength) = (.convolution(conv), conv.weightsPerOutput)
             weightShape = [out, conv.kernelHeight, conv.kernelWidth, conv.inputChannels]
         }
-        let bias = try floats("\(name).bias", [out])
+        var bias = try floats("\(name).bias", [out])
+        var scale = [Float](repeating: 1, count: out)
+        if let affine {
+            scale = try floats("\(affine.name).scale", [out])
+            let shift = try floats("\(affine.name).shift", [out])
+            for j in 0..<out { bias[j] = scale[j] * bias[j] + shift[j] }
+        }
         if step.kind == .int8Dense || step.kind == .int8Conv2d {
+            var weights: [Int8] = try stored("\(name).weight", .i8, weightShape).values()
+            var weightScales = try floats("\(name).weightScale", [out])
+            let perOutput = weights.count / out
+            for j in 0..<out where scale[j] != 1 {
+                if scale[j] < 0 {
+                    guard !weights[(j * perOutput)..<((j + 1) * perOutput)].contains(Int8.min) else {
+                        throw LowBitError.corruptFile(path: source, reason: "int8 step '\(name)' has a weight of -128 (the packer writes [-127, 127])")
+                    }
+                    for k in (j * perOutput)..<((j + 1) * perOutput) { weights[k] = -weights[k] }
+                }
+                weightScales[j] *= abs(scale[j])
+            }
             return try Int8LayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches,
-                                          weights: try stored("\(name).weight", .i8, weightShape).values(),
-                                          weightScales: try floats("\(name).weightScale", [out]), bias: bias,
-                                          outputScale: consumer?.inputScale)
+                                          weights: weights, weightScales: weightScales, bias: bias, outputScale: consumer?.inputScale)
         }
         let groupSize = try need(step.groupSize, "groupSize", step), words = PackedBits.wordCount(bits: rowLength)
         let planes = try ["plus", "minus"].map {
             try PackedBits(rows: out, columns: rowLength, wordsPerRow: words, words: try self.words("\(name).\($0)", [out, words]))
         }
         let groups = (rowLength + groupSize - 1) / groupSize
-        let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: try floats("\(name).scales", [out, groups]),
-                                   groupSize: groupSize)
+        var scales = try floats("\(name).scales", [out, groups])
+        for j in 0..<out where scale[j] != 1 {
+            for g in 0..<groups { scales[j * groups + g] *= scale[j] }
+        }
+        let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: scales, groupSize: groupSize)
         return TernaryLayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches, gemm: gemm,
                                      bias: bias)
     }
@@ -173,15 +216,16 @@ struct PackedCompiler {
         return signOutput ? .signBits(matching: depth, multiplier: multiplier, bias: bias) : .float(multiplier: multiplier, bias: bias)
     }
 
-    private func stored(_ name: String, _ dtype: TensorDType, _ shape: [Int]) throws -> StoredTensor {
+    /// The tensor `name`, checked to be `dtype` and (unless nil) `shape`.
+    private func stored(_ name: String, _ dtype: TensorDType, _ shape: [Int]?) throws -> StoredTensor {
         let tensor: StoredTensor
         do {
             tensor = try archive.tensor(named: name)
         } catch {
             throw LowBitError.corruptFile(path: source, reason: "the packed plan needs tensor '\(name)', which the file lacks")
         }
-        guard tensor.dtype == dtype, tensor.shape == shape else {
-            throw LowBitError.shapeMismatch("\(source): tensor '\(name)' is \(tensor.dtype.rawValue) \(tensor.shape); the plan needs \(dtype.rawValue) \(shape)")
+        guard tensor.dtype == dtype, shape == nil || tensor.shape == shape else {
+            throw LowBitError.shapeMismatch("\(source): tensor '\(name)' is \(tensor.dtype.rawValue) \(tensor.shape); the plan needs \(dtype.rawValue) \(shape ?? tensor.shape)")
         }
         return tensor
     }

@@ -92,10 +92,19 @@ struct IntegerConvolutionTests {
         let data = try PackFixtures.mnistSlice(100)
         let spec = try Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16], blocksPerStage: 1)
         let model = try PackFixtures.model(spec, policy: policy, seed: 41)
+        // BatchNorms with negative, small and large scales: the runtime folds them into the integer
+        // steps (negating int8 weight rows where the scale is negative) and requantizes conv1 -> conv2.
+        var rng = SeededGenerator(seed: 5)
+        for norm in model.allLayers.compactMap({ $0 as? BatchNorm }) {
+            let n = norm.gamma.value.count
+            norm.gamma.value = Tensor(shape: [n], data: (0..<n).map { i in (i % 3 == 0 ? -1 : 1) * Float.random(in: 0.3...2, using: &rng) })
+            norm.beta.value = Tensor(shape: [n], data: (0..<n).map { _ in Float.random(in: -0.3...0.3, using: &rng) })
+        }
         try model.calibrate(batches: [(x: try PackFixtures.normalization.apply(to: data.features), y: data.labels)])
         let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
         let packed = try PackedModel(archive: archive)
         #expect(packed.layers.first?.kind == "int8Conv2d")
+        #expect(!packed.layers.contains { $0.kind == "affine" }, "stem BatchNorm folded: \(packed.layers.map(\.kind))")
         let expected = PackFixtures.argmax(try PackFixtures.reference(model, data.features))
         let actual = try packed.classify(data.features)
         let agree = zip(actual, expected).filter { $0 == $1 }.count
