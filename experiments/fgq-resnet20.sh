@@ -11,8 +11,8 @@ DATA=${FASHION_MNIST:-../shared/datasets/fashion-mnist}
 MODEL=experiments/resnet20-fmnist.lowbit
 OUT=${OUT:-/tmp/lowbit-fgq}
 mkdir -p "$OUT"
-swift build -c release --product lowbit >&2
-lowbit() { .build/release/lowbit "$@"; }
+[ -n "${LOWBIT:-}" ] || swift build -c release --product lowbit >&2
+lowbit() { "${LOWBIT:-.build/release/lowbit}" "$@"; }
 field() { python3 -c 'import json,sys; v=json.loads(sys.stdin.read().strip().splitlines()[-1]).get(sys.argv[1]); print("-" if v is None else "%.2f" % (100*v))' "$1"; }
 echo "| weights | activations | calibration | float | trained BN stats | re-estimated BN stats | after fine-tune |"
 echo "|---|---|---|---|---|---|---|"

@@ -18,25 +18,39 @@
 
 void lbr_im2col_bytes(const void *input, size_t bytes_per_pixel, const lbr_conv_geometry *g,
                       size_t row_begin, size_t row_end, void *columns) {
+    if (row_begin >= row_end) return;
     const size_t taps = (size_t)g->kernel_h * (size_t)g->kernel_w;
-    const size_t row_bytes = taps * bytes_per_pixel;
+    const size_t row_bytes = taps * bytes_per_pixel, line_bytes = (size_t)g->kernel_w * bytes_per_pixel;
     const size_t pixels = (size_t)g->out_h * (size_t)g->out_w;
+    // Output coordinates advance incrementally (no divisions per row); a patch inside the image copies
+    // one kernel row of taps at a time.
+    size_t b = row_begin / pixels, pixel = row_begin % pixels;
+    int oy = (int)(pixel / (size_t)g->out_w), ox = (int)(pixel % (size_t)g->out_w);
     for (size_t r = row_begin; r < row_end; r++) {
-        size_t b = r / pixels, pixel = r % pixels;
-        int oy = (int)(pixel / (size_t)g->out_w), ox = (int)(pixel % (size_t)g->out_w);
         const uint8_t *image = (const uint8_t *)input + b * (size_t)g->height * (size_t)g->width * bytes_per_pixel;
         uint8_t *dst = (uint8_t *)columns + (r - row_begin) * row_bytes;
-        for (int ky = 0; ky < g->kernel_h; ky++) {
-            int iy = oy * g->stride_h - g->pad_top + ky;
-            for (int kx = 0; kx < g->kernel_w; kx++) {
-                int ix = ox * g->stride_w - g->pad_left + kx;
-                if (iy < 0 || iy >= g->height || ix < 0 || ix >= g->width) {
-                    memset(dst, 0, bytes_per_pixel);
-                } else {
-                    memcpy(dst, image + ((size_t)iy * (size_t)g->width + (size_t)ix) * bytes_per_pixel, bytes_per_pixel);
-                }
-                dst += bytes_per_pixel;
+        const int y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
+        if (y0 >= 0 && y0 + g->kernel_h <= g->height && x0 >= 0 && x0 + g->kernel_w <= g->width) {
+            for (int ky = 0; ky < g->kernel_h; ky++, dst += line_bytes) {
+                memcpy(dst, image + ((size_t)(y0 + ky) * (size_t)g->width + (size_t)x0) * bytes_per_pixel, line_bytes);
             }
+        } else {
+            for (int ky = 0; ky < g->kernel_h; ky++) {
+                int iy = y0 + ky;
+                for (int kx = 0; kx < g->kernel_w; kx++) {
+                    int ix = x0 + kx;
+                    if (iy < 0 || iy >= g->height || ix < 0 || ix >= g->width) {
+                        memset(dst, 0, bytes_per_pixel);
+                    } else {
+                        memcpy(dst, image + ((size_t)iy * (size_t)g->width + (size_t)ix) * bytes_per_pixel, bytes_per_pixel);
+                    }
+                    dst += bytes_per_pixel;
+                }
+            }
+        }
+        if (++ox == g->out_w) {
+            ox = 0;
+            if (++oy == g->out_h) { oy = 0; b++; }
         }
     }
 }
@@ -44,6 +58,36 @@ void lbr_im2col_bytes(const void *input, size_t bytes_per_pixel, const lbr_conv_
 void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_conv_geometry *g,
                       size_t row_begin, size_t row_end, uint64_t *columns) {
     lbr_im2col_bytes(input, words_per_pixel * sizeof(uint64_t), g, row_begin, row_end, columns);
+}
+
+void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_conv_geometry *g,
+                            size_t row_begin, size_t row_end, size_t row_words, uint64_t *columns) {
+    if (row_begin >= row_end) return;
+    const size_t pixels = (size_t)g->out_h * (size_t)g->out_w;
+    // Output coordinates advance incrementally (no divisions per row).
+    size_t b = row_begin / pixels, pixel = row_begin % pixels;
+    int oy = (int)(pixel / (size_t)g->out_w), ox = (int)(pixel % (size_t)g->out_w);
+    for (size_t r = row_begin; r < row_end; r++) {
+        const uint64_t *image = input + b * (size_t)g->height * (size_t)g->width;
+        uint64_t *dst = columns + (r - row_begin) * row_words;
+        for (size_t w = 0; w < row_words; w++) dst[w] = 0;
+        const int y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
+        const int inside = y0 >= 0 && y0 + g->kernel_h <= g->height && x0 >= 0 && x0 + g->kernel_w <= g->width;
+        size_t offset = 0;
+        for (int ky = 0; ky < g->kernel_h; ky++) {
+            const int iy = y0 + ky;
+            const uint64_t *line = image + (size_t)iy * (size_t)g->width;
+            for (int kx = 0; kx < g->kernel_w; kx++, offset += channels) {
+                const int ix = x0 + kx;
+                if (!inside && (iy < 0 || iy >= g->height || ix < 0 || ix >= g->width)) continue;
+                dst[offset >> 6] |= line[ix] << (offset & 63);
+            }
+        }
+        if (++ox == g->out_w) {
+            ox = 0;
+            if (++oy == g->out_h) { oy = 0; b++; }
+        }
+    }
 }
 
 void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,

@@ -44,13 +44,25 @@ public struct BinaryConv2D: Sendable {
         // One packed row per (output channel, tap): consecutive rows form an output's GEMM row.
         let tapBits = PackedBits(packing: weights, rows: shape.outputChannels * shape.taps, columns: shape.inputChannels)
         wordsPerPixel = tapBits.wordsPerRow
-        gemm = BinaryGEMM(weightWords: tapBits.words, outputCount: shape.outputChannels,
-                          wordsPerRow: shape.taps * wordsPerPixel, depth: shape.weightsPerOutput)
+        if Self.packsTapsDensely(shape) {
+            // Fewer than 64 channels dividing 64: taps share words (lbr_bconv_im2col_dense), the OHWI row as is.
+            let rowBits = PackedBits(packing: weights, rows: shape.outputChannels, columns: shape.weightsPerOutput)
+            gemm = BinaryGEMM(weightWords: rowBits.words, outputCount: shape.outputChannels,
+                              wordsPerRow: rowBits.wordsPerRow, depth: shape.weightsPerOutput)
+        } else {
+            gemm = BinaryGEMM(weightWords: tapBits.words, outputCount: shape.outputChannels,
+                              wordsPerRow: shape.taps * wordsPerPixel, depth: shape.weightsPerOutput)
+        }
         (paddingPattern, paddingCorrection) = Self.paddingCorrections(shape: shape, tapBits: tapBits)
     }
 
     /// S[j][t] = C - 2 * popcount(w[j][t]) is what a padded tap t adds to channel j's GEMM result
     /// (the +1s it sees instead of 0s); each distinct set of padded taps gets the per-channel sums.
+    /// Whether taps are packed back to back (channels < 64 dividing 64) rather than one word per tap.
+    static func packsTapsDensely(_ shape: Conv2DShape) -> Bool {
+        shape.inputChannels < 64 && 64 % shape.inputChannels == 0
+    }
+
     private static func paddingCorrections(shape: Conv2DShape, tapBits: PackedBits) -> ([Int32], [Int32]) {
         let taps = shape.taps, n = shape.outputChannels
         var tapSum = [Int32](repeating: 0, count: n * taps)
@@ -137,7 +149,7 @@ public struct BinaryConv2D: Sendable {
     private func run(_ input: PackedBits, batch: Int, path: KernelPath,
                      emit: (UnsafePointer<Int32>, Range<Int>) -> Void) {
         let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
-        let rowWords = gemm.wordsPerRow, blockRows = 128
+        let rowWords = gemm.wordsPerRow, blockRows = 128, dense = Self.packsTapsDensely(shape)
         let geometry = shape.kernelGeometry(batch: batch)
         input.words.withUnsafeBufferPointer { packedInput in
             Parallel.forChunks(rows, work: rows * n * rowWords) { chunk in
@@ -148,7 +160,13 @@ public struct BinaryConv2D: Sendable {
                     let block = start..<min(chunk.upperBound, start + blockRows)
                     columns.withUnsafeMutableBufferPointer { c in
                         dots.withUnsafeMutableBufferPointer { d in
-                            lbr_bconv_im2col(packedInput.baseAddress, wordsPerPixel, &geometry, block.lowerBound, block.upperBound, c.baseAddress)
+                            if dense {
+                                lbr_bconv_im2col_dense(packedInput.baseAddress, shape.inputChannels, &geometry, block.lowerBound,
+                                                       block.upperBound, rowWords, c.baseAddress)
+                            } else {
+                                lbr_bconv_im2col(packedInput.baseAddress, wordsPerPixel, &geometry, block.lowerBound, block.upperBound,
+                                                 c.baseAddress)
+                            }
                             gemm.multiply(rowRange: 0..<block.count, input: c.baseAddress!, output: d.baseAddress!, outputStride: n, path: path)
                             lbr_subtract_row_corrections(d.baseAddress, n, block.lowerBound, block.upperBound, n,
                                                          paddingPattern, pixels, paddingCorrection)

@@ -35,7 +35,7 @@ struct BinaryConvTests {
     }
 
     static func randomShape(_ rng: inout SeededGenerator) throws -> Conv2DShape {
-        let channels = [1, 3, 17, 63, 64, 65, 130]
+        let channels = [1, 2, 3, 8, 16, 17, 32, 63, 64, 65, 130]   // 1-32 dividing 64: taps packed densely
         let kernel = [(1, 1), (3, 3), (3, 3), (2, 3), (5, 5)][rng.nextInt(below: 5)]
         let padding: LayerSpec.Padding = rng.nextInt(below: 3) == 0 ? .valid : .same
         return try Conv2DShape(inputHeight: max(kernel.0, 1 + rng.nextInt(below: 7)), inputWidth: max(kernel.1, 1 + rng.nextInt(below: 7)),

@@ -83,6 +83,12 @@ void lbr_im2col_bytes(const void *input, size_t bytes_per_pixel, const lbr_conv_
 /// words (+1 values, corrected by lbr_subtract_row_corrections). `columns` points at row_begin.
 void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_conv_geometry *g,
                       size_t row_begin, size_t row_end, uint64_t *columns);
+/// Dense bit-level im2col for C = `channels` dividing 64 (1, 2, 4, 8, 16, 32): `input` holds one word per
+/// pixel with its C sign bits at the bottom; tap t of a column row occupies bits [t*C, (t+1)*C) of a row of
+/// `row_words` = ceil(kernel_h * kernel_w * C / 64) words, so no bits are wasted between taps (16 channels:
+/// 3 words per 3x3 patch instead of 9). Taps outside the image are 0 bits (+1 values), as lbr_bconv_im2col.
+void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_conv_geometry *g,
+                            size_t row_begin, size_t row_end, size_t row_words, uint64_t *columns);
 /// dot[r - row_begin][j] -= table[pattern[r % pixels] * n + j] for rows r in [row_begin, row_end)
 /// whose pattern is >= 0; `pattern` has one entry per output pixel (out_h * out_w) and `dot`
 /// points at row_begin. Applies the zero-padding correction (binary_conv.c).
