@@ -27,10 +27,20 @@ lane2() {
   qat pca --policy experiments/pca-policy.json
   qat hybrid-block --policy hybrid-fp-shortcuts
 }
-report() {
-  for m in $FLOAT experiments/r20-binary.lowbit experiments/r20-hybrid-block.lowbit experiments/r20-hybrid-perconv.lowbit \
-           experiments/r20-pca.lowbit; do
-    $BIN report $m --json > experiments/logs/$(basename $m .lowbit).report.json
+report() {  # one Markdown row per model from `lowbit report --json` (accuracy stored at the end of training)
+  echo "| model | policy | epochs | test accuracy | packed bytes | compression vs float32 | estimated energy (uJ) | BOPs |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for m in resnet20-fmnist r20-binary r20-hybrid-block r20-hybrid-perconv r20-pca; do
+    [ -f experiments/$m.lowbit ] || continue
+    $BIN report experiments/$m.lowbit --json > experiments/logs/$m.report.json
+    python3 - "$m" experiments/logs/$m.report.json <<'PY'
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+d = json.load(open(path)); t = d["total"]
+epochs = "15 (float)" if name == "resnet20-fmnist" else "15 float + 5 QAT"
+print(f"| {name} | {d['policy']} | {epochs} | {100 * d['accuracy']:.2f}% | {t['bytes']:,} | {t['compression']:.1f}x "
+      f"| {t['energy_pj'] / 1e6:.1f} | {t['bops']:.3g} |")
+PY
   done
 }
 case "${1:-all}" in
