@@ -18,6 +18,7 @@
 // shift and the edge accumulators, multipliers and ties. Then out = clamp(y + zero_point, qmin,
 // qmax), where ReLU and ReLU6 are just tighter qmin/qmax.
 #include "internal.h"
+#include <math.h>
 
 LBR_INLINE int32_t saturating_left_shift(int32_t x, int32_t shift) {
     int64_t v = (int64_t)x * ((int64_t)1 << shift);
@@ -128,4 +129,53 @@ void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size
     }
 #endif
     lbr_requantize_ref(acc, rows, n, ldacc, bias, multiplier, shift, zero_point, qmin, qmax, out, out_is_signed, ldo);
+}
+
+// ---- Float -> 8-bit codes (the input quantization of an integer-only layer) ---------------------
+// code = clamp(round_half_even(x / scale), qmin, qmax). x / scale is an IEEE division on every path
+// and rint / vcvtps2dq round half to even in the default rounding mode, so both paths give the
+// training-side activation quantizer's codes exactly. A NaN input becomes qmin on both paths (the
+// comparisons below are false for NaN; the vector max keeps its second operand).
+LBR_INLINE int32_t quantize_one(float x, float scale, int32_t qmin, int32_t qmax) {
+    float q = rintf(x / scale);
+    if (!(q >= (float)qmin)) return qmin;
+    if (q > (float)qmax) return qmax;
+    return (int32_t)q;
+}
+
+void lbr_quantize_codes_ref(const float *x, size_t count, float scale, int32_t qmin, int32_t qmax, void *out,
+                            int out_is_signed) {
+    for (size_t i = 0; i < count; i++) store_quantized(out, out_is_signed, i, quantize_one(x[i], scale, qmin, qmax));
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+static void quantize_codes_avx2(const float *x, size_t count, float scale, int32_t qmin, int32_t qmax, void *out,
+                                int out_is_signed) {
+    const __m256 s = _mm256_set1_ps(scale), lo_f = _mm256_set1_ps((float)qmin), hi_f = _mm256_set1_ps((float)qmax);
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m256 q = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        // max(q, lo) with q first maps NaN to lo, as the portable twin.
+        q = _mm256_min_ps(_mm256_max_ps(q, lo_f), hi_f);
+        __m256i y = _mm256_cvtps_epi32(q);
+        __m256i words = _mm256_packs_epi32(y, y);
+        __m256i bytes = out_is_signed ? _mm256_packs_epi16(words, words) : _mm256_packus_epi16(words, words);
+        bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+        _mm_storel_epi64((__m128i *)((uint8_t *)out + i), _mm256_castsi256_si128(bytes));
+    }
+    for (; i < count; i++) store_quantized(out, out_is_signed, i, quantize_one(x[i], scale, qmin, qmax));
+}
+LBR_AVX2_END
+#endif
+
+void lbr_quantize_codes(lbr_isa isa, const float *x, size_t count, float scale, int32_t qmin, int32_t qmax, void *out,
+                        int out_is_signed) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) {
+        quantize_codes_avx2(x, count, scale, qmin, qmax, out, out_is_signed);
+        return;
+    }
+#endif
+    lbr_quantize_codes_ref(x, count, scale, qmin, qmax, out, out_is_signed);
 }

@@ -1,3 +1,4 @@
+import CLowBitRuntimeKernels
 import LowBitTensor
 
 /// An integer-only dense or convolution step (Jacob et al. 2018): int8 weights `w` with per-channel scales `S_w`,
@@ -65,7 +66,12 @@ struct Int8LayerOperation: PackedOperation {
             : try gemm.accumulate(int8: patches.expand(value.int8Codes(scale: inputScale), batch: batch), rows: rows)
         switch output {
         case .float:
-            return .float(perChannel(acc.map(Float.init), scale: accumulatorScales, shift: bias))
+            // lbr_output_float: Float(acc) * scale + bias per channel, vectorized.
+            let n = accumulatorScales.count
+            return .float([Float](unsafeUninitializedCapacity: acc.count) { out, initialized in
+                lbr_output_float(KernelPath.best.isa, acc, rows, n, n, accumulatorScales, bias, out.baseAddress, n)
+                initialized = acc.count
+            })
         case let .uint8(requantizer, integerBias, scale):
             return .uint8(try requantizer.requantize(acc, rows: rows, bias: integerBias), scale: scale)
         }

@@ -1,3 +1,4 @@
+import CLowBitRuntimeKernels
 import LowBitTensor
 
 /// The activations flowing between the steps of a ``PackedModel``: floats, or the packed sign bits
@@ -38,17 +39,25 @@ enum RuntimeValue: Sendable {
 
     /// Unsigned 8-bit codes at `scale`: `clamp(round(x / scale), 0, 255)`, round half to even, as the
     /// training-side activation quantizer; codes an int8 layer already wrote pass through.
-    func uint8Codes(scale: Float) -> [UInt8] {
+    func uint8Codes(scale: Float, path: KernelPath = .best) -> [UInt8] {
         if case let .uint8(codes, _) = self { return codes }
-        return floats.map { UInt8(Self.code($0, scale: scale, in: 0...255)) }
+        return Self.codes(floats, scale: scale, range: 0...255, path: path)
     }
 
     /// Signed 8-bit codes at `scale`: `clamp(round(x / scale), -127, 127)` (narrow, symmetric).
-    func int8Codes(scale: Float) -> [Int8] {
-        floats.map { Int8(Self.code($0, scale: scale, in: -127...127)) }
+    func int8Codes(scale: Float, path: KernelPath = .best) -> [Int8] {
+        Self.codes(floats, scale: scale, range: -127...127, path: path)
     }
 
-    private static func code(_ x: Float, scale: Float, in range: ClosedRange<Float>) -> Float {
-        min(max((x / scale).rounded(.toNearestOrEven), range.lowerBound), range.upperBound)
+    /// `lbr_quantize_codes`: round half to even of `x / scale`, clamped (NaN gives the lower bound).
+    static func codes<Code: QuantizedByte>(_ x: [Float], scale: Float, range: ClosedRange<Int32>, path: KernelPath) -> [Code] {
+        [Code](unsafeUninitializedCapacity: x.count) { out, initialized in
+            x.withUnsafeBufferPointer { input in
+                if let base = input.baseAddress, let o = out.baseAddress {
+                    lbr_quantize_codes(path.isa, base, x.count, scale, range.lowerBound, range.upperBound, o, Code.isSigned ? 1 : 0)
+                }
+            }
+            initialized = x.count
+        }
     }
 }

@@ -138,6 +138,12 @@ void lbr_i8gemm_ref(const void *a, int a_is_signed, size_t lda, size_t m, const 
 int32_t lbr_requantize_one(int32_t x, int32_t multiplier, int32_t shift);
 /// out[r][j] = clamp(lbr_requantize_one(acc[r][j] + bias[j], multiplier[j], shift[j]) + zero_point,
 /// qmin, qmax) as int8 (out_is_signed = 1) or uint8 (0). The bias add wraps in two's complement.
+/// Input quantization of an integer-only layer: out[i] = clamp(round_half_even(x[i] / scale), qmin, qmax)
+/// as uint8 (out_is_signed 0) or int8; NaN gives qmin. Bit-exact with the training-side activation quantizer.
+void lbr_quantize_codes(lbr_isa isa, const float *x, size_t count, float scale, int32_t qmin, int32_t qmax, void *out,
+                        int out_is_signed);
+void lbr_quantize_codes_ref(const float *x, size_t count, float scale, int32_t qmin, int32_t qmax, void *out,
+                            int out_is_signed);
 void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size_t ldacc,
                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                     int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo);
