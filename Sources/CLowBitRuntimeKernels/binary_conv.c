@@ -32,7 +32,12 @@ void lbr_im2col_bytes(const void *input, size_t bytes_per_pixel, const lbr_conv_
         const int y0 = oy * g->stride_h - g->pad_top, x0 = ox * g->stride_w - g->pad_left;
         if (y0 >= 0 && y0 + g->kernel_h <= g->height && x0 >= 0 && x0 + g->kernel_w <= g->width) {
             for (int ky = 0; ky < g->kernel_h; ky++, dst += line_bytes) {
-                memcpy(dst, image + ((size_t)(y0 + ky) * (size_t)g->width + (size_t)x0) * bytes_per_pixel, line_bytes);
+                const uint8_t *src = image + ((size_t)(y0 + ky) * (size_t)g->width + (size_t)x0) * bytes_per_pixel;
+                if (line_bytes <= 32) {
+                    for (size_t i = 0; i < line_bytes; i++) dst[i] = src[i];   // a libc call costs more
+                } else {
+                    memcpy(dst, src, line_bytes);
+                }
             }
         } else {
             for (int ky = 0; ky < g->kernel_h; ky++) {

@@ -32,14 +32,21 @@ public struct FloatConv2D: Sendable {
             throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels)")
         }
         let rows = batch * shape.outputHeight * shape.outputWidth, k = shape.weightsPerOutput, n = shape.outputChannels
-        var columns = [Float](repeating: 0, count: rows * k)
-        lb_im2col_nhwc(input, Int32(batch), Int32(shape.inputHeight), Int32(shape.inputWidth), Int32(shape.inputChannels),
-                       Int32(shape.kernelHeight), Int32(shape.kernelWidth), Int32(shape.strideHeight), Int32(shape.strideWidth),
-                       Int32(shape.rows.padBefore), Int32(shape.columns.padBefore),
-                       Int32(shape.outputHeight), Int32(shape.outputWidth), &columns)
-        var out = [Float](repeating: 0, count: rows * n)
-        if let bias {
-            for r in 0..<rows { for j in 0..<n { out[r * n + j] = bias[j] } }
+        // im2col writes every element; the output starts as the bias rows (or zeros), no Swift loops.
+        let columns = [Float](unsafeUninitializedCapacity: rows * k) { buffer, initialized in
+            lb_im2col_nhwc(input, Int32(batch), Int32(shape.inputHeight), Int32(shape.inputWidth), Int32(shape.inputChannels),
+                           Int32(shape.kernelHeight), Int32(shape.kernelWidth), Int32(shape.strideHeight), Int32(shape.strideWidth),
+                           Int32(shape.rows.padBefore), Int32(shape.columns.padBefore),
+                           Int32(shape.outputHeight), Int32(shape.outputWidth), buffer.baseAddress)
+            initialized = rows * k
+        }
+        var out = [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
+            if let bias {
+                for r in 0..<rows { (buffer.baseAddress! + r * n).initialize(from: bias, count: n) }
+            } else {
+                buffer.initialize(repeating: 0)
+            }
+            initialized = rows * n
         }
         BLAS.sgemm(transposeB: true, m: rows, n: n, k: k, a: columns, lda: k, b: weights, ldb: k,
                    beta: bias == nil ? 0 : 1, c: &out, ldc: n)
