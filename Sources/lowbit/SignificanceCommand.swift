@@ -27,6 +27,9 @@ struct SignificanceCommand: ParsableCommand {
     @Option(help: "Calibration samples from the training split.") var calib = 512
     @Option(name: .customLong("budget-bytes"), help: "Packed-size budget in bytes for the policy.") var budgetBytes: Int?
     @Option(help: "Precision given to upgraded layers: int8 or float.") var upgrade = "int8"
+    @Flag(name: .customLong("signed-inputs"),
+          help: "Upgraded int8 layers read signed 8-bit inputs: for training the policy with hard-tanh activations (two-stage QAT from a ReLU model). Default: signed when the model itself uses hard tanh.")
+    var signedInputs = false
     @Option(name: [.short, .customLong("output")], help: "Write the chosen policy as JSON here.") var output: String?
     @Flag(help: "Print one JSON object: layers[{name, width, components, fraction, growth, upgraded}], bytes, budget_bytes, policy.")
     var json = false
@@ -47,11 +50,13 @@ struct SignificanceCommand: ParsableCommand {
         let base = try PolicyPresets.make("binary", for: model.spec)
         let baseBytes = try packedBytes(archive, base)
         let budget = budgetBytes ?? Int(Double(baseBytes) * 1.5)
+        // Inputs after a hard tanh are signed; after a ReLU, unsigned.
+        let signed = signedInputs || model.spec.flattenedLayers.contains { $0.kind == .hardTanh }
         var upgraded: [String] = []
         var policy = base
         let candidates = layers.filter { base.rule(forLayer: $0.name)?.weight != nil }.sorted { $0.growth > $1.growth }
         for layer in candidates {
-            let trial = withUpgrades(base, upgraded + [layer.name])
+            let trial = withUpgrades(base, upgraded + [layer.name], signed: signed)
             if try packedBytes(archive, trial) <= budget {
                 upgraded.append(layer.name)
                 policy = trial
@@ -79,11 +84,11 @@ struct SignificanceCommand: ParsableCommand {
               + (output.map { "; written to \($0)" } ?? ""))
     }
 
-    private func withUpgrades(_ base: PrecisionPolicy, _ names: [String]) -> PrecisionPolicy {
+    private func withUpgrades(_ base: PrecisionPolicy, _ names: [String], signed: Bool) -> PrecisionPolicy {
         let rule: (String) -> PrecisionRule = { name in
             self.upgrade == "float" ? PrecisionRule(pattern: name)
                 : PrecisionRule(pattern: name, weight: PolicyPresets.uniformWeight(bits: 8),
-                                input: PolicyPresets.activation(bits: 8, signed: false, calibration: "percentile"))
+                                input: PolicyPresets.activation(bits: 8, signed: signed, calibration: "percentile"))
         }
         return PrecisionPolicy(name: "pca-significance", rules: names.map(rule) + base.rules)
     }

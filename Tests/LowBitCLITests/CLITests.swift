@@ -89,6 +89,14 @@ struct CLITests {
         let s = try CLI.json(significance.stdout)
         #expect((s["layers"] as? [Any])?.count == 3)
         #expect((s["bytes"] as? Int ?? .max) <= (s["budget_bytes"] as? Int ?? 0))
+        // Upgraded int8 layers read unsigned inputs in this ReLU model, signed ones with --signed-inputs.
+        for (flags, signed) in [([String](), false), (["--signed-inputs"], true)] {
+            let run = try CLI.run(["significance", model, "--calib", "100", "--budget-bytes", "100000", "--json", "--no-progress"] + flags)
+            #expect(run.status == 0, "\(run.stderr)")
+            let rules = try #require((try CLI.json(run.stdout)["policy"] as? [String: Any])?["rules"] as? [[String: Any]])
+            let inputs = rules.compactMap { $0["input"] as? [String: Any] }.filter { $0["scheme"] as? String == "activation" }
+            #expect(!inputs.isEmpty && inputs.allSatisfy { $0["signed"] as? Bool == signed }, "\(flags): \(inputs)")
+        }
     }
 
     @Test func demoQuickFinishesWithATable() throws {
