@@ -52,6 +52,20 @@ struct CLITests {
         // 3*32+32 + 32*16+16 + 16*3+3
         #expect(description["parameters"] as? Int == 128 + 528 + 51)
         #expect((description["layers"] as? [Any])?.count == 5)
+
+        // Two-stage QAT: --init with --activation rebuilds the MLP with hard tanh and keeps the weights.
+        let binary = directory.appendingPathComponent("toy-binary.lowbit").path
+        let second = try CLI.run(["train", "--init", model, "--activation", "hardtanh", "--hidden", "32,16", "--policy", "binary",
+                                  "--dataset", "csv:\(csv)", "--epochs", "1", "--batch-size", "16", "--lr", "0.001",
+                                  "--optimizer", "adam", "-o", binary, "--no-progress"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let kinds = ((try CLI.json(try CLI.run(["info", binary, "--json"]).stdout)["layers"] as? [[String: Any]]) ?? [])
+            .compactMap { $0["kind"] as? String }
+        #expect(kinds.contains("hardTanh") && !kinds.contains("relu"), "\(kinds)")
+        // Widths that do not match the loaded weights are a clear error, not a crash.
+        let wrong = try CLI.run(["train", "--init", model, "--activation", "hardtanh", "--hidden", "8,8", "--dataset", "csv:\(csv)",
+                                 "--epochs", "1", "-o", binary, "--no-progress"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("--hidden"), "\(wrong.stderr)")
     }
 
     /// quantize, report and significance on a small model: the JSON names scripts rely on.
