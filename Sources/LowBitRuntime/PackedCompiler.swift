@@ -31,9 +31,9 @@ struct PackedCompiler {
                 // An unfolded BatchNorm (`affine`) right after an integer step folds into its per-channel
                 // output scale and bias; then a uint8 reader (after an optional ReLU) takes requantized codes.
                 var look = index + 1
-                var affine: PackedStep?
-                if look < steps.count, steps[look].kind == .affine, try foldable(steps[look]) {
-                    affine = steps[look]
+                var affine: (scale: [Float], shift: [Float])?
+                if look < steps.count, steps[look].kind == .affine, let folded = try foldableAffine(steps[look]) {
+                    affine = folded
                     look += 1
                 }
                 let isInt8 = [.int8Dense, .int8Conv2d].contains(step.kind)
@@ -53,11 +53,12 @@ struct PackedCompiler {
         return operations
     }
 
-    /// An affine step folds into the integer step before it when every channel scale is finite and
-    /// nonzero (a zero scale would need a zero multiplier; such a channel keeps the separate step).
-    private func foldable(_ affine: PackedStep) throws -> Bool {
+    /// An affine step's scale and shift when it folds into the integer step before it: every channel
+    /// scale finite and nonzero (a zero scale would need a zero multiplier; then the step stays separate).
+    private func foldableAffine(_ affine: PackedStep) throws -> (scale: [Float], shift: [Float])? {
         let scale = try stored("\(affine.name).scale", .f32, nil).floatTensor().data
-        return scale.allSatisfy { $0 != 0 && $0.isFinite }
+        guard scale.allSatisfy({ $0 != 0 && $0.isFinite }) else { return nil }
+        return (scale, try floats("\(affine.name).shift", [scale.count]))
     }
 
     private static func readsSigns(_ step: PackedStep) -> Bool {
@@ -144,7 +145,8 @@ struct PackedCompiler {
     /// Folding: `a_j (s_j acc_j + b_j) + c_j = (a_j s_j) acc_j + (a_j b_j + c_j)`. Requantization needs a
     /// positive multiplier, so a channel with `a_j < 0` negates its int8 weights (exact: the weights are
     /// in [-127, 127]) and uses `|a_j| s_j`; ternary group scales absorb `a_j` as they are (float output).
-    private func compileInteger(_ step: PackedStep, shape: inout [Int], affine: PackedStep?, consumer: PackedStep?) throws -> PackedOperation {
+    private func compileInteger(_ step: PackedStep, shape: inout [Int], affine: (scale: [Float], shift: [Float])?,
+                                consumer: PackedStep?) throws -> PackedOperation {
         let name = step.name
         guard let inputScale = step.inputScale, inputScale > 0 else {
             throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
@@ -165,9 +167,11 @@ struct PackedCompiler {
         var bias = try floats("\(name).bias", [out])
         var scale = [Float](repeating: 1, count: out)
         if let affine {
-            scale = try floats("\(affine.name).scale", [out])
-            let shift = try floats("\(affine.name).shift", [out])
-            for j in 0..<out { bias[j] = scale[j] * bias[j] + shift[j] }
+            guard affine.scale.count == out else {
+                throw mismatch(step, "is followed by a BatchNorm of \(affine.scale.count) channels; it has \(out)")
+            }
+            scale = affine.scale
+            for j in 0..<out { bias[j] = scale[j] * bias[j] + affine.shift[j] }
         }
         if step.kind == .int8Dense || step.kind == .int8Conv2d {
             var weights: [Int8] = try stored("\(name).weight", .i8, weightShape).values()
