@@ -35,6 +35,14 @@ final class GramAccumulator {
 }
 
 extension Model {
+    /// Layers ``refitGroupScales(batches:ridge:)`` works on: FGQ weights with per-group or per-channel scales.
+    public var scaleRefitLayers: [QuantizableLayer] {
+        quantizableLayers.filter { layer in
+            guard let fgq = layer.weightQuantizer as? FGQQuantizer else { return false }
+            return fgq.granularity != .tensor
+        }
+    }
+
     /// Data-aware refit of FGQ group scales, a post-training step with forward passes only (no
     /// gradient, no change to which weights are kept or their signs).
     ///
@@ -57,10 +65,7 @@ extension Model {
     public func refitGroupScales<S: Sequence>(batches: S, ridge: Double = 1e-3) throws -> [ScaleRefitResult]
     where S.Element == (x: Tensor, y: [Int32]) {
         guard ridge >= 0, ridge.isFinite else { throw LowBitError.invalidArgument("ridge must be >= 0, got \(ridge)") }
-        let layers = quantizableLayers.filter { layer in
-            guard let fgq = layer.weightQuantizer as? FGQQuantizer else { return false }
-            return fgq.granularity != .tensor
-        }
+        let layers = scaleRefitLayers
         guard !layers.isEmpty else { return [] }
         let grams = layers.map { GramAccumulator(size: $0.weight.value.count / max($0.weight.value.shape[0], 1)) }
         for (layer, gram) in zip(layers, grams) { layer.inputColumnsObserver = { gram.add($0) } }

@@ -56,12 +56,13 @@ public struct BinaryConv2D: Sendable {
         (paddingPattern, paddingCorrection) = Self.paddingCorrections(shape: shape, tapBits: tapBits)
     }
 
-    /// S[j][t] = C - 2 * popcount(w[j][t]) is what a padded tap t adds to channel j's GEMM result
-    /// (the +1s it sees instead of 0s); each distinct set of padded taps gets the per-channel sums.
     /// Whether taps are packed back to back (channels < 64 dividing 64) rather than one word per tap.
     static func packsTapsDensely(_ shape: Conv2DShape) -> Bool {
         shape.inputChannels < 64 && 64 % shape.inputChannels == 0
     }
+
+    /// S[j][t] = C - 2 * popcount(w[j][t]) is what a padded tap t adds to channel j's GEMM result
+    /// (the +1s it sees instead of 0s); each distinct set of padded taps gets the per-channel sums.
 
     private static func paddingCorrections(shape: Conv2DShape, tapBits: PackedBits) -> ([Int32], [Int32]) {
         let taps = shape.taps, n = shape.outputChannels

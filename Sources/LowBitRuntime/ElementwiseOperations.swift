@@ -36,8 +36,8 @@ struct ElementwiseOperation: PackedOperation {
     }
 }
 
-/// `x[r][c] * scale[c] + shift[c]` over rows of `scale.count` channels: an unfolded BatchNorm, the
-/// dequantization of int8 accumulators.
+/// `x[r][c] * scale[c] + shift[c]` over rows of `scale.count` channels: an unfolded BatchNorm (int8
+/// accumulators dequantize through `lbr_output_float` instead).
 func perChannel(_ x: [Float], scale: [Float], shift: [Float]) -> [Float] {
     let channels = scale.count
     var out = x

@@ -64,7 +64,7 @@ struct QuantizeCommand: ParsableCommand {
         var final = trainedStatistics
         var reestimated: Evaluation?
         var refits: [ScaleRefitResult] = []
-        if !noScaleRefit && model.quantizableLayers.contains(where: { $0.weightQuantizer is FGQQuantizer }) {
+        if !noScaleRefit && !model.scaleRefitLayers.isEmpty {
             // Refit on the inputs the quantized model produces, with statistics that match it.
             if !noBatchNormReestimation { try model.reestimateBatchNormStatistics(batches: calibrationLoader.epoch(0)) }
             progress.finish("refitting FGQ group scales on \(calibrationSet.count) samples")

@@ -149,6 +149,12 @@ extension TrainCommand {
         } catch let error as LowBitError {
             throw LowBitError.shapeMismatch("--init \(initialModel ?? ""): its weights do not fit the rebuilt \(spec.name) (\(error)); pass the --hidden widths it was trained with")
         }
+        // Every loaded tensor must land somewhere: a layer the rebuilt model lacks (say, an MLP's BatchNorm
+        // without --batch-norm) would otherwise be dropped silently.
+        let unused = Set(loaded.namedTensors.map(\.name)).subtracting(rebuilt.namedTensors.map(\.name))
+        guard unused.isEmpty else {
+            throw LowBitError.shapeMismatch("--init \(initialModel ?? ""): the rebuilt \(spec.name) has no place for \(unused.sorted().joined(separator: ", ")); pass the architecture options it was trained with (--hidden, --batch-norm)")
+        }
         return rebuilt
     }
 }
