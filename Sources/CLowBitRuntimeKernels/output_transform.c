@@ -30,6 +30,30 @@ void lbr_output_float_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
     }
 }
 
+/// One element of lbr_output_residual: transform, add the shortcut, activate (the unfused order).
+static inline float residual_element(int32_t dot, float multiplier, float bias, float addend, lbr_activation activation) {
+    float y = scaled(dot, multiplier, bias) + addend;
+    if (activation == LBR_ACT_RELU) return y > 0.0f ? y : 0.0f;
+    if (activation == LBR_ACT_HARDTANH) {
+        y = y < -1.0f ? -1.0f : y;
+        return y > 1.0f ? 1.0f : y;
+    }
+    return y;
+}
+
+void lbr_output_residual_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                             const float *multiplier, const float *bias, const float *addend, size_t lda,
+                             lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
+    for (size_t r = 0; r < rows; r++) {
+        if (bits) for (size_t w = 0; w < words_per_row; w++) bits[r * words_per_row + w] = 0;
+        for (size_t j = 0; j < n; j++) {
+            float y = residual_element(dot[r * ldd + j], multiplier[j], bias[j], addend[r * lda + j], activation);
+            out[r * ldo + j] = y;
+            if (bits && y < 0.0f) bits[r * words_per_row + j / 64] |= (uint64_t)1 << (j % 64);
+        }
+    }
+}
+
 LBR_INLINE uint64_t flip_bit(const uint64_t *flip, size_t j) { return (flip[j / 64] >> (j % 64)) & 1; }
 
 void lbr_output_bits_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
@@ -58,6 +82,42 @@ static void output_float_avx2(const int32_t *dot, size_t rows, size_t n, size_t 
             _mm256_storeu_ps(dst + j, _mm256_add_ps(product, _mm256_loadu_ps(bias + j)));
         }
         for (; j < n; j++) dst[j] = scaled(src[j], multiplier[j], bias[j]);
+    }
+}
+
+/// Eight channels at a time; max/min with the bound as the first operand return the second (y) for
+/// NaN, as the scalar compares do, and vmovmskps of (y < 0) gives the sign bits of those channels.
+static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                                 const float *multiplier, const float *bias, const float *addend, size_t lda,
+                                 lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), minus_one = _mm256_set1_ps(-1.0f);
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *src = dot + r * ldd;
+        const float *skip = addend + r * lda;
+        float *dst = out + r * ldo;
+        uint64_t *row = bits ? bits + r * words_per_row : NULL;
+        if (row) for (size_t w = 0; w < words_per_row; w++) row[w] = 0;
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
+                                           _mm256_loadu_ps(multiplier + j));
+            __m256 y = _mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j));
+            if (activation == LBR_ACT_RELU) {
+                y = _mm256_and_ps(y, _mm256_cmp_ps(y, zero, _CMP_GT_OQ));   // y > 0 ? y : +0 (NaN gives 0)
+            } else if (activation == LBR_ACT_HARDTANH) {
+                y = _mm256_min_ps(one, _mm256_max_ps(minus_one, y));
+            }
+            _mm256_storeu_ps(dst + j, y);
+            if (row) {
+                int negative = _mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
+                row[j / 64] |= (uint64_t)(uint32_t)negative << (j % 64);
+            }
+        }
+        for (; j < n; j++) {
+            float y = residual_element(src[j], multiplier[j], bias[j], skip[j], activation);
+            dst[j] = y;
+            if (row && y < 0.0f) row[j / 64] |= (uint64_t)1 << (j % 64);
+        }
     }
 }
 
@@ -94,6 +154,18 @@ void lbr_output_float(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, si
     if (lbr_use_avx2(isa)) { output_float_avx2(dot, rows, n, ldd, multiplier, bias, out, ldo); return; }
 #endif
     lbr_output_float_ref(dot, rows, n, ldd, multiplier, bias, out, ldo);
+}
+
+void lbr_output_residual(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                         const float *multiplier, const float *bias, const float *addend, size_t lda,
+                         lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) {
+        output_residual_avx2(dot, rows, n, ldd, multiplier, bias, addend, lda, activation, out, ldo, bits, words_per_row);
+        return;
+    }
+#endif
+    lbr_output_residual_ref(dot, rows, n, ldd, multiplier, bias, addend, lda, activation, out, ldo, bits, words_per_row);
 }
 
 void lbr_output_bits(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,

@@ -118,6 +118,56 @@ public struct BinaryConv2D: Sendable {
         }
     }
 
+    /// The activation a residual block applies after its sum (fused by ``forwardResidual(_:batch:adding:activation:signs:path:)``).
+    public enum ResidualActivation: Sendable, Equatable {
+        case none, relu, hardTanh
+
+        var kernelValue: lbr_activation {
+            switch self {
+            case .none: LBR_ACT_NONE
+            case .relu: LBR_ACT_RELU
+            case .hardTanh: LBR_ACT_HARDTANH
+            }
+        }
+    }
+
+    /// The last convolution of a residual block with the rest of the block fused into its output
+    /// transform: `activation(transform(dot) + addend)` per element (the unfused steps' rounding, bit
+    /// for bit), plus, with `signs`, the sign bits of the result for the next binary layer. Needs a
+    /// ``BinaryOutputTransform/float(multiplier:bias:)`` transform; `addend` has the output's shape.
+    public func forwardResidual(_ input: PackedBits, batch: Int, adding addend: [Float], activation: ResidualActivation,
+                                signs: Bool, path: KernelPath = .best) throws -> (floats: [Float], bits: PackedBits?) {
+        try checkInput(input, batch: batch)
+        guard case let .float(multiplier, bias) = output else {
+            throw LowBitError.unsupported("a residual sum is fused only into a float output transform")
+        }
+        let rows = batch * shape.outputHeight * shape.outputWidth, n = shape.outputChannels
+        guard addend.count == rows * n else {
+            throw LowBitError.shapeMismatch("shortcut of \(addend.count) values for a convolution output of \(rows) x \(n)")
+        }
+        var out = [Float](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
+        var bits = signs ? PackedBits(rows: rows, columns: n) : nil
+        let wordsPerRow = PackedBits.wordCount(bits: n)
+        out.withUnsafeMutableBufferPointer { o in
+            addend.withUnsafeBufferPointer { skip in
+                withOptionalWords(&bits) { words in
+                    run(input, batch: batch, path: path) { dots, range in
+                        lbr_output_residual(path.isa, dots, range.count, n, n, multiplier, bias, skip.baseAddress! + range.lowerBound * n, n,
+                                            activation.kernelValue, o.baseAddress! + range.lowerBound * n, n,
+                                            words.map { $0 + range.lowerBound * wordsPerRow }, wordsPerRow)
+                    }
+                }
+            }
+        }
+        return (out, bits)
+    }
+
+    /// Calls `body` with the words of `bits` (nil when there are none).
+    private func withOptionalWords(_ bits: inout PackedBits?, _ body: (UnsafeMutablePointer<UInt64>?) -> Void) {
+        guard bits != nil else { return body(nil) }
+        bits!.words.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+    }
+
     /// Packs the signs of float NHWC input `[batch][H][W][C]`, then runs ``forward(_:batch:path:)``.
     public func forward(_ input: [Float], batch: Int, path: KernelPath = .best) throws -> BinaryLayerOutput {
         try forward(PackedBits(packing: input, rows: batch * shape.inputHeight * shape.inputWidth,

@@ -42,6 +42,21 @@ struct BinaryConvOperation: PackedOperation {
         }
     }
 
+    /// Whether ``runResidual(_:batch:adding:activation:signs:)`` applies: sign inputs through the
+    /// binary kernels and a float output transform.
+    var takesResidual: Bool {
+        if case let .binary(conv) = engine, case .float = conv.output { return true }
+        return false
+    }
+
+    /// The convolution with a residual sum and activation fused into its output transform.
+    func runResidual(_ value: RuntimeValue, batch: Int, adding addend: [Float], activation: BinaryConv2D.ResidualActivation,
+                     signs: Bool) throws -> (floats: [Float], bits: PackedBits?) {
+        guard case let .binary(conv) = engine else { preconditionFailure("runResidual needs sign inputs (takesResidual)") }
+        let bits = value.signBits(rows: batch * shape.inputHeight * shape.inputWidth, columns: shape.inputChannels)
+        return try conv.forwardResidual(bits, batch: batch, adding: addend, activation: activation, signs: signs)
+    }
+
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
         switch engine {
         case let .binary(conv):

@@ -11,6 +11,9 @@ import LowBitTensor
 struct PackedCompiler {
     let archive: LowBitArchive
     let source: String
+    /// Fuse a residual block's sum, the activation after it and the next layer's sign packing into the
+    /// block's last binary convolution (``ResidualOperation``); false runs them as separate steps.
+    var fusesResiduals = true
 
     func compile(_ steps: [PackedStep], shape: inout [Int]) throws -> [PackedOperation] {
         var operations: [PackedOperation] = []
@@ -47,6 +50,17 @@ struct PackedCompiler {
                 index = look
                 continue
             }
+            if step.kind == .residual, fusesResiduals, var residual = try compile(step, shape: &shape, consumer: nil) as? ResidualOperation {
+                // A ReLU or hard tanh right after the block joins it; sign bits are made for a next step that reads them.
+                if let next, let activation = Self.residualActivation(next) {
+                    residual.activation = activation
+                    consumed = 2
+                }
+                residual.emitsSigns = steps.dropFirst(index + consumed).first.map(Self.readsSignsFirst) ?? false
+                operations.append(residual)
+                index += consumed
+                continue
+            }
             if let operation = try compile(step, shape: &shape, consumer: consumer) { operations.append(operation) }
             index += consumed
         }
@@ -59,6 +73,21 @@ struct PackedCompiler {
         let scale = try stored("\(affine.name).scale", .f32, nil).floatTensor().data
         guard scale.allSatisfy({ $0 != 0 && $0.isFinite }) else { return nil }
         return (scale, try floats("\(affine.name).shift", [scale.count]))
+    }
+
+    /// The activation a residual step takes over from the step after it.
+    private static func residualActivation(_ step: PackedStep) -> BinaryConv2D.ResidualActivation? {
+        switch step.kind {
+        case .relu: .relu
+        case .hardTanh: .hardTanh
+        default: nil
+        }
+    }
+
+    /// Whether the first thing `step` does with its input is to read its signs (itself, or a residual
+    /// block's body).
+    private static func readsSignsFirst(_ step: PackedStep) -> Bool {
+        readsSigns(step) || (step.kind == .residual && step.body?.first.map(readsSignsFirst) == true)
     }
 
     private static func readsSigns(_ step: PackedStep) -> Bool {
@@ -135,7 +164,7 @@ struct PackedCompiler {
                 throw mismatch(step, "body gives \(bodyShape) and shortcut \(shortcutShape); they must match to be added")
             }
             shape = bodyShape
-            return ResidualOperation(name: name, body: body, shortcut: shortcut)
+            return ResidualOperation(name: name, body: body, shortcut: shortcut, fuses: fusesResiduals)
         }
     }
 

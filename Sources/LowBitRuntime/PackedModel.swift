@@ -25,12 +25,15 @@ public struct PackedModel: Sendable {
         try self.init(archive: try LowBitArchive.read(from: path), source: path)
     }
 
-    /// Compiles a packed archive; `source` names it in error messages.
+    /// Compiles a packed archive; `source` names it in error messages. `fusingResiduals: false` runs
+    /// a residual block's sum, the activation after it and the next layer's sign packing as separate
+    /// steps instead of inside the block's last binary convolution (the same results; for tests and
+    /// for timing the steps apart).
     ///
     /// - Throws: ``LowBitTensor/LowBitError/unsupported(_:)`` for an archive that is not packed, a
     ///   newer format version or an unknown step kind; ``LowBitTensor/LowBitError/shapeMismatch(_:)``
     ///   when a tensor or a step does not fit the plan.
-    public init(archive: LowBitArchive, source: String = "the archive") throws {
+    public init(archive: LowBitArchive, source: String = "the archive", fusingResiduals: Bool = true) throws {
         guard let stored = archive.metadata["packed"] else {
             throw LowBitError.unsupported("\(source) is not a packed model (no \"packed\" metadata); run `lowbit pack \(source) -o MODEL.packed.lowbit` first")
         }
@@ -47,7 +50,7 @@ public struct PackedModel: Sendable {
             }
         }
         var shape = plan.inputShape
-        operations = try PackedCompiler(archive: archive, source: source).compile(plan.steps, shape: &shape)
+        operations = try PackedCompiler(archive: archive, source: source, fusesResiduals: fusingResiduals).compile(plan.steps, shape: &shape)
         guard shape == [plan.classCount] else {
             throw LowBitError.shapeMismatch("\(source): the plan outputs \(shape) per sample, not [\(plan.classCount)] logits")
         }

@@ -1,20 +1,52 @@
-/// `body(x) + shortcut(x)` in float; an empty shortcut is the identity.
+import LowBitTensor
+
+/// `activation(body(x) + shortcut(x))` in float; an empty shortcut is the identity, and the
+/// activation (none, ReLU or hard tanh) is the step after the block when the compiler folded it in.
+///
+/// When the body ends in a binary convolution with a float output, the sum, the activation and,
+/// with `emitsSigns`, the sign bits for the next binary layer are computed in that convolution's
+/// output transform (`lbr_output_residual`): one pass over the block's output instead of four
+/// (transform, add, activation, sign packing), with the same floats bit for bit.
 struct ResidualOperation: PackedOperation {
     let name: String
     let body: [PackedOperation]
     let shortcut: [PackedOperation]
+    var activation: BinaryConv2D.ResidualActivation = .none
+    /// Also return the sign bits of the output (the next step reads signs).
+    var emitsSigns = false
+    /// Fuse into the body's last binary convolution when it can take the sum (false: run the steps one by one).
+    var fuses = true
 
     var kind: String { "residual" }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        var sum = try runSequence(body, value, batch: batch).floats
         let skip = try runSequence(shortcut, value, batch: batch).floats
+        if fuses, let last = body.last as? BinaryConvOperation, last.takesResidual {
+            let inner = try runSequence(body.dropLast(), value, batch: batch)
+            let (floats, bits) = try last.runResidual(inner, batch: batch, adding: skip, activation: activation, signs: emitsSigns)
+            if let bits { return .floatWithSigns(floats, bits) }
+            return .float(floats)
+        }
+        var sum = try runSequence(body, value, batch: batch).floats
+        guard sum.count == skip.count else {
+            throw LowBitError.shapeMismatch("\(name): body gives \(sum.count) values and shortcut \(skip.count)")
+        }
         for i in sum.indices { sum[i] += skip[i] }
+        switch activation {
+        case .none: break
+        case .relu: for i in sum.indices { sum[i] = sum[i] > 0 ? sum[i] : 0 }
+        case .hardTanh:
+            for i in sum.indices {
+                let v = sum[i] < -1 ? -1 : sum[i]
+                sum[i] = v > 1 ? 1 : v
+            }
+        }
         return .float(sum)
     }
 }
 
 /// Runs `operations` in order.
-func runSequence(_ operations: [PackedOperation], _ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
+func runSequence<Operations: Sequence>(_ operations: Operations, _ value: RuntimeValue, batch: Int) throws -> RuntimeValue
+    where Operations.Element == PackedOperation {
     try operations.reduce(value) { try $1.run($0, batch: batch) }
 }

@@ -9,11 +9,15 @@ enum RuntimeValue: Sendable {
     /// Unsigned 8-bit codes of an integer-only layer's output, `x = scale * q` (zero point 0): the
     /// input of the next int8 layer, already at its input scale.
     case uint8([UInt8], scale: Float)
+    /// Floats together with their sign bits (one row per pixel or sample, `columns` = channels): a
+    /// fused residual block's output, read as floats by the next shortcut and as bits by the next
+    /// binary layer, so neither packs nor unpacks.
+    case floatWithSigns([Float], PackedBits)
 
     /// The values as floats; sign bits become ±1.
     var floats: [Float] {
         switch self {
-        case let .float(values): return values
+        case let .float(values), let .floatWithSigns(values, _): return values
         case let .bits(bits): return bits.unpacked()
         case let .uint8(codes, scale): return codes.map { Float($0) * scale }
         }
@@ -24,6 +28,8 @@ enum RuntimeValue: Sendable {
         switch self {
         case let .float(values): return PackedBits(packing: values, rows: rows, columns: columns)
         case let .bits(bits) where bits.rows == rows && bits.columns == columns: return bits
+        case let .floatWithSigns(_, bits) where bits.rows == rows && bits.columns == columns: return bits
+        case let .floatWithSigns(values, _): return PackedBits(packing: values, rows: rows, columns: columns)
         case .bits, .uint8: return PackedBits(packing: floats, rows: rows, columns: columns)
         }
     }

@@ -17,7 +17,7 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(name: .customLong("batch-sizes"), help: "Comma-separated batch sizes.") var batchSizes = "1,8,64"
     @Option(name: .customLong("repeat"), help: "Timed runs per batch size (the median is kept).") var repetitions = 50
-    @Flag(help: "Print one JSON object: model, threads, model_bytes, latency_us{batch: us}, layers[{name, kind, latency_us}].")
+    @Flag(help: "Print one JSON object: model, threads, model_bytes, latency_us{batch: us}, latency_min_us{batch: us}, layers[{name, kind, latency_us}].")
     var json = false
 
     func run() throws {
@@ -27,13 +27,15 @@ struct BenchModelCommand: ParsableCommand {
         }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be >= 1") }
         let model = try PackedModel(contentsOf: modelPath)
-        var latency: [String: Double] = [:]
+        var latency: [String: Double] = [:], fastest: [String: Double] = [:]
         for batch in try parseIntList(batchSizes, option: "--batch-sizes") {
-            latency[String(batch)] = try medianLatency(model, batch: batch, repetitions: repetitions)
+            let times = try latencySamples(model, batch: batch, repetitions: repetitions)
+            latency[String(batch)] = times[times.count / 2]
+            fastest[String(batch)] = times[0]
         }
         let layers = try model.profile(batch: 1, repeats: repetitions)
         let report = ModelBenchReport(model: modelPath, threads: Parallel.threadCount, modelBytes: try fileSize(modelPath),
-                                      latencyMicroseconds: latency,
+                                      latencyMicroseconds: latency, fastestMicroseconds: fastest,
                                       layers: layers.map { .init(name: $0.name, kind: $0.kind, latencyMicroseconds: $0.latencyMicroseconds) })
         if json {
             try printJSON(report)
@@ -41,7 +43,8 @@ struct BenchModelCommand: ParsableCommand {
         }
         print("\(modelPath): \(report.modelBytes) bytes, \(report.threads) threads, median of \(repetitions)")
         for (batch, us) in latency.sorted(by: { Int($0.key)! < Int($1.key)! }) {
-            print(String(format: "  batch %4@: %10.1f us  (%.1f us/sample)", batch, us, us / Double(Int(batch)!)))
+            print(String(format: "  batch %4@: %10.1f us  (%.1f us/sample; fastest run %.1f us)", batch, us, us / Double(Int(batch)!),
+                         fastest[batch] ?? us))
         }
         print("layers at batch 1:")
         for layer in layers {
@@ -54,6 +57,12 @@ struct BenchModelCommand: ParsableCommand {
 /// Median wall time in microseconds of `predict` on random inputs of `batch` samples, after 3
 /// warm-up runs (`lowbit bench MODEL`, `lowbit demo`).
 func medianLatency(_ model: PackedModel, batch: Int, repetitions: Int) throws -> Double {
+    let times = try latencySamples(model, batch: batch, repetitions: repetitions)
+    return times[times.count / 2]
+}
+
+/// The wall times in microseconds of `repetitions` timed `predict` calls (after 3 warm-up runs), sorted.
+func latencySamples(_ model: PackedModel, batch: Int, repetitions: Int) throws -> [Double] {
     var rng = SeededGenerator(seed: 1)
     let count = batch * model.plan.inputShape.reduce(1, *)
     let x = Tensor(shape: [batch] + model.plan.inputShape, data: (0..<count).map { _ in rng.nextUniform() })
@@ -64,7 +73,7 @@ func medianLatency(_ model: PackedModel, batch: Int, repetitions: Int) throws ->
         _ = try model.predict(x)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
     }
-    return times.sorted()[times.count / 2]
+    return times.sorted()
 }
 
 private struct ModelBenchReport: Encodable {
@@ -79,10 +88,12 @@ private struct ModelBenchReport: Encodable {
     let threads: Int
     let modelBytes: Int
     let latencyMicroseconds: [String: Double]
+    /// The fastest timed run per batch size: on a shared or virtual machine, the run least disturbed.
+    let fastestMicroseconds: [String: Double]
     let layers: [Layer]
 
     enum CodingKeys: String, CodingKey {
         case model, threads, layers
-        case modelBytes = "model_bytes", latencyMicroseconds = "latency_us"
+        case modelBytes = "model_bytes", latencyMicroseconds = "latency_us", fastestMicroseconds = "latency_min_us"
     }
 }

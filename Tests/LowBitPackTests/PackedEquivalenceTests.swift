@@ -57,6 +57,19 @@ struct PackedEquivalenceTests {
         #expect(try packed.classify(data.features) == PackFixtures.argmax(actual))
     }
 
+    /// The fused residual epilogue (sum, activation and next-layer sign bits inside the last binary
+    /// convolution's output transform) changes no float: the same rounding order as the separate steps.
+    @Test("fused residual blocks give the unfused logits bit for bit", arguments: [3, 4, 5])
+    func fusedResidualsMatchUnfused(index: Int) throws {
+        let (name, spec, policy) = Self.binaryModels[index]
+        let model = try PackFixtures.model(spec, policy: policy, seed: 5)
+        let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
+        let data = try PackFixtures.mnistSlice(16)
+        let fused = try PackedModel(archive: archive).predict(data.features)
+        let unfused = try PackedModel(archive: archive, fusingResiduals: false).predict(data.features)
+        #expect(fused.data.map(\.bitPattern) == unfused.data.map(\.bitPattern), "\(name)")
+    }
+
     /// BLAS blocks a batch differently from a single row, so the float sums may round differently.
     @Test("a batch gives the logits of its samples run one at a time")
     func batchMatchesSingles() throws {

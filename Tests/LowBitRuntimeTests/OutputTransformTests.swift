@@ -27,6 +27,47 @@ struct OutputTransformTests {
         }
     }
 
+    @Test("the fused residual transform equals its reference twin bit for bit, with and without sign bits", arguments: KernelPath.supported)
+    func residualMatchesReference(path: KernelPath) {
+        var rng = SeededGenerator(seed: 33)
+        for trial in 0..<1_500 {
+            let rows = 1 + rng.nextInt(below: 4), n = 1 + rng.nextInt(below: 150), stride = n + rng.nextInt(below: 3)
+            let words = PackedBits.wordCount(bits: n), activation = lbr_activation(UInt32(trial % 3))
+            let dots = rng.int32s(rows * stride, in: -300...300)
+            let multiplier = (0..<n).map { _ in rng.nextNormal() * 0.01 }, bias = (0..<n).map { _ in rng.nextNormal() }
+            let addend = rng.signedFloats(rows * n)   // NaN, -0 and tiny values reach the activation and the signs
+            var fast = [Float](repeating: 0, count: rows * n), reference = [Float](repeating: 1, count: rows * n)
+            var fastBits = [UInt64](repeating: 5, count: rows * words), referenceBits = [UInt64](repeating: 9, count: rows * words)
+            lbr_output_residual(path.isa, dots, rows, n, stride, multiplier, bias, addend, n, activation, &fast, n, &fastBits, words)
+            lbr_output_residual_ref(dots, rows, n, stride, multiplier, bias, addend, n, activation, &reference, n, &referenceBits, words)
+            #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern))
+            #expect(fastBits == referenceBits)
+            var floatsOnly = [Float](repeating: 2, count: rows * n)
+            lbr_output_residual(path.isa, dots, rows, n, stride, multiplier, bias, addend, n, activation, &floatsOnly, n, nil, words)
+            #expect(floatsOnly.map(\.bitPattern) == reference.map(\.bitPattern))
+        }
+    }
+
+    @Test("residual transform by hand: the sum, then the activation, then bit j = y < 0")
+    func residualByHand() {
+        let dots: [Int32] = [4, -4, 10, 0, 3]
+        let multiplier: [Float] = [0.5, 0.5, 1, 1, -1], bias: [Float] = [0, 0, -10, 0, 1]
+        let addend: [Float] = [-3, 1.5, -0.0, .nan, 0.5]   // sums: -1, -0.5, -0 (0 + -0 = +0), NaN, -1.5
+        func run(_ activation: lbr_activation) -> ([Float], UInt64) {
+            var out = [Float](repeating: 7, count: 5), bits: [UInt64] = [0xFF]
+            lbr_output_residual_ref(dots, 1, 5, 5, multiplier, bias, addend, 5, activation, &out, 5, &bits, 1)
+            return (out, bits[0])
+        }
+        let (none, noneBits) = run(LBR_ACT_NONE)
+        #expect(Array(none[0..<3]) == [-1, -0.5, 0] && none[3].isNaN && none[4] == -1.5)
+        #expect(noneBits == 0b10011)
+        let (relu, reluBits) = run(LBR_ACT_RELU)
+        #expect(relu == [0, 0, 0, 0, 0] && reluBits == 0)
+        let (hard, hardBits) = run(LBR_ACT_HARDTANH)
+        #expect(Array(hard[0..<3]) == [-1, -0.5, 0] && hard[3].isNaN && hard[4] == -1)
+        #expect(hardBits == 0b10011)
+    }
+
     @Test("bit j is (dot < threshold) XOR flip, pad bits 0")
     func bitDefinition() {
         let transform = BinaryOutputTransform.signBits(threshold: [0, 0, 5, 5, -3], flip: [false, true, false, true, false])

@@ -65,6 +65,20 @@ void lbr_output_bits(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, siz
 void lbr_output_bits_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                          const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row);
 
+/// The last binary convolution of a residual block with everything after it fused: for r < rows, j < n,
+///     y = ((float)dot[r][j] * multiplier[j] + bias[j]) + addend[r][j]     (the shortcut, stride lda)
+/// then the activation (LBR_ACT_NONE; LBR_ACT_RELU: y > 0 ? y : 0; LBR_ACT_HARDTANH: y < -1 ? -1 : y,
+/// then y > 1 ? 1 : y, so NaN passes as in the float steps), written to out[r][j]; when `bits` is not
+/// NULL, also the sign bits of y (bit j of row r = y < 0, as lbr_pack_signs) for the next binary layer.
+/// Each rounding happens in the order of the unfused steps, so the floats are bit for bit theirs.
+typedef enum { LBR_ACT_NONE = 0, LBR_ACT_RELU = 1, LBR_ACT_HARDTANH = 2 } lbr_activation;
+void lbr_output_residual(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                         const float *multiplier, const float *bias, const float *addend, size_t lda,
+                         lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row);
+void lbr_output_residual_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
+                             const float *multiplier, const float *bias, const float *addend, size_t lda,
+                             lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row);
+
 // ---- Binary convolution pieces (binary_conv.c) -----------------------------------------------
 /// Geometry of an NHWC convolution; padded taps lie outside [0, height) x [0, width).
 typedef struct {

@@ -1,0 +1,88 @@
+"""End to end, batch 1: LowBit's packed ResNet-20s against ONNX Runtime's float ResNet-20, interleaved.
+
+This VM moves single medians by up to 40% from one minute to the next, so a ratio taken from two
+separate runs can be off by that much. This script alternates the peers within each round: ONNX
+Runtime on the float model (the ONNX file Benchmarks/e2e_resnet20.py exports), then
+`lowbit bench PACKED --batch-sizes 1 --threads T --repeat R --json` for every packed model, and
+reports, per model, the median over rounds of (ORT median / LowBit median) taken within the round.
+
+    .venv-peers/bin/python Benchmarks/e2e_interleaved.py --onnx Benchmarks/results/resnet20-fmnist.onnx \
+        --threads 1 --rounds 5 /tmp/lowbit-e2e/r20-hybrid-block.packed.lowbit ...
+
+Prints a Markdown table; --json prints one JSON object instead (per model: lowbit_us per round,
+ort_us per round, ratio_median).
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+
+def ort_median_us(session, x, seconds):
+    """Median per-call latency of session.run over about `seconds`, after a short warm-up."""
+    for _ in range(20):
+        session.run(None, {"image": x})
+    times = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end or len(times) < 50:
+        start = time.perf_counter()
+        session.run(None, {"image": x})
+        times.append((time.perf_counter() - start) * 1e6)
+    return statistics.median(times)
+
+
+def lowbit_median_us(lowbit, model, threads, repeat):
+    out = subprocess.run([lowbit, "bench", model, "--batch-sizes", "1", "--threads", str(threads),
+                          "--repeat", str(repeat), "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["latency_us"]["1"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", help="packed .lowbit models")
+    parser.add_argument("--onnx", default="Benchmarks/results/resnet20-fmnist.onnx")
+    parser.add_argument("--lowbit", default=".build/release/lowbit")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=500, help="lowbit bench --repeat")
+    parser.add_argument("--ort-seconds", type=float, default=1.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(args.onnx, options, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(1).random((1, 28, 28, 1), dtype=np.float32)
+
+    ort_us, lowbit_us = [], {m: [] for m in args.models}
+    for _ in range(args.rounds):
+        ort_us.append(ort_median_us(session, x, args.ort_seconds))
+        for m in args.models:
+            lowbit_us[m].append(lowbit_median_us(args.lowbit, m, args.threads, args.repeat))
+    result = {"threads": args.threads, "rounds": args.rounds, "ort_us": ort_us, "models": {}}
+    for m in args.models:
+        ratios = [o / l for o, l in zip(ort_us, lowbit_us[m])]
+        result["models"][m] = {"lowbit_us": lowbit_us[m], "ratio_median": statistics.median(ratios),
+                               "ratio_min": min(ratios), "ratio_max": max(ratios)}
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    print(f"ONNX Runtime float, {args.threads} thread(s): median per round "
+          + ", ".join(f"{u:.0f}" for u in ort_us) + " us")
+    print("| model | LowBit batch 1 (us, median of rounds) | ORT float / LowBit (median, min-max over rounds) |")
+    print("|---|---|---|")
+    for m, r in result["models"].items():
+        print(f"| {m.split('/')[-1]} | {statistics.median(r['lowbit_us']):.0f} | "
+              f"{r['ratio_median']:.2f}x ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) |")
+
+
+if __name__ == "__main__":
+    main()
