@@ -136,6 +136,49 @@ void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_co
     }
 }
 
+void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per_pixel, const lbr_conv_geometry *g,
+                        size_t q, uint64_t *out) {
+    const int rows_per_image = g->out_h + g->kernel_h - 1, width = g->width;
+    // q = 1 for kernel rows merged into one word; otherwise whole-word taps (the same when kernel_w = 1).
+    const int merged = q != (size_t)g->kernel_w * words_per_pixel;
+    for (int b = 0; b < g->batch; b++) {
+        const uint64_t *image = input + (size_t)b * (size_t)g->height * (size_t)width * words_per_pixel;
+        for (int yy = 0; yy < rows_per_image; yy++) {
+            const int iy = yy - g->pad_top;
+            uint64_t *dst = out + ((size_t)b * (size_t)rows_per_image + (size_t)yy) * (size_t)g->out_w * q;
+            if (iy < 0 || iy >= g->height) {
+                memset(dst, 0, (size_t)g->out_w * q * sizeof(uint64_t));
+                continue;
+            }
+            const uint64_t *line = image + (size_t)iy * (size_t)width * words_per_pixel;
+            for (int x = 0; x < g->out_w; x++, dst += q) {
+                const int x0 = x - g->pad_left;
+                if (merged) {
+                    uint64_t word = 0;
+                    if (x0 >= 0 && x0 + g->kernel_w <= width) {
+                        for (int kx = 0; kx < g->kernel_w; kx++) word |= line[x0 + kx] << ((size_t)kx * channels);
+                    } else {
+                        for (int kx = 0; kx < g->kernel_w; kx++) {
+                            if (x0 + kx >= 0 && x0 + kx < width) word |= line[x0 + kx] << ((size_t)kx * channels);
+                        }
+                    }
+                    dst[0] = word;
+                } else {
+                    for (int kx = 0; kx < g->kernel_w; kx++) {
+                        const int ix = x0 + kx;
+                        uint64_t *tap = dst + (size_t)kx * words_per_pixel;
+                        if (ix < 0 || ix >= width) {
+                            for (size_t i = 0; i < words_per_pixel; i++) tap[i] = 0;
+                        } else {
+                            for (size_t i = 0; i < words_per_pixel; i++) tap[i] = line[(size_t)ix * words_per_pixel + i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,
                                   const int32_t *pattern, size_t pixels, const int32_t *table) {
     size_t pixel = row_begin % pixels;   // advanced incrementally: no division per row

@@ -51,12 +51,15 @@ void lbr_bgemm_ref(const uint64_t *a, size_t lda, size_t m, const uint64_t *w, s
     }
 }
 
+/// Where word k of a row starts: k itself, or koff[k] for a gathered row (lbr_bgemm_gathered).
+LBR_INLINE size_t word_offset(const size_t *koff, size_t k) { return koff ? koff[k] : k; }
+
 /// Writes depth - 2 * count for the `valid` (<= 4) outputs of one group.
 static void store_group_scalar(const int64_t count[4], int32_t depth_bits, int32_t *dst, size_t valid) {
     for (size_t r = 0; r < valid; r++) dst[r] = depth_bits - 2 * (int32_t)count[r];
 }
 
-static void bgemm_portable(const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
+static void bgemm_portable(const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
                            const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
                            int32_t *out, size_t ldo) {
     size_t groups = lbr_round_up(n, 4) / 4;
@@ -66,7 +69,7 @@ static void bgemm_portable(const uint64_t *a, size_t lda, size_t row_begin, size
             const uint64_t *wg = packed_w + g * words * 4;
             int64_t count[4] = {0, 0, 0, 0};
             for (size_t k = 0; k < words; k++) {
-                for (int r = 0; r < 4; r++) count[r] += __builtin_popcountll(x[k] ^ wg[4 * k + r]);
+                for (int r = 0; r < 4; r++) count[r] += __builtin_popcountll(x[word_offset(koff, k)] ^ wg[4 * k + r]);
             }
             store_group_scalar(count, depth_bits, out + m * ldo + 4 * g, lbr_min(4, n - 4 * g));
         }
@@ -94,7 +97,7 @@ LBR_INLINE __m256i load_group_word(const uint64_t *wg, size_t k) {
 
 /// Nibble-lookup tile: `rows` activation rows x `groups` weight groups; sums[r * groups + g] gets
 /// per-lane popcounts of a XOR w.
-LBR_INLINE void lookup_tile(int rows, int groups, const uint64_t *a, size_t lda, const uint64_t *wg,
+LBR_INLINE void lookup_tile(int rows, int groups, const uint64_t *a, size_t lda, const size_t *koff, const uint64_t *wg,
                             size_t group_stride, size_t words, __m256i *sums) {
     const __m256i zero = _mm256_setzero_si256();
     for (int t = 0; t < rows * groups; t++) sums[t] = zero;
@@ -106,7 +109,7 @@ LBR_INLINE void lookup_tile(int rows, int groups, const uint64_t *a, size_t lda,
             __m256i y[4];
             for (int g = 0; g < groups; g++) y[g] = load_group_word(wg + g * group_stride, k);
             for (int r = 0; r < rows; r++) {
-                __m256i x = _mm256_set1_epi64x((long long)a[r * lda + k]);
+                __m256i x = _mm256_set1_epi64x((long long)a[r * lda + word_offset(koff, k)]);
                 for (int g = 0; g < groups; g++) {
                     bytes[r * groups + g] = _mm256_add_epi8(bytes[r * groups + g],
                                                             lbr_popcount_bytes(_mm256_xor_si256(x, y[g])));
@@ -118,7 +121,7 @@ LBR_INLINE void lookup_tile(int rows, int groups, const uint64_t *a, size_t lda,
 }
 
 /// Carry-save tile: one activation row x `groups` weight groups (see the file comment).
-LBR_INLINE void carry_save_tile(int groups, const uint64_t *a, const uint64_t *wg, size_t group_stride,
+LBR_INLINE void carry_save_tile(int groups, const uint64_t *a, const size_t *koff, const uint64_t *wg, size_t group_stride,
                                 size_t words, __m256i *sums) {
     const __m256i zero = _mm256_setzero_si256();
     __m256i ones[4], carries[4];
@@ -129,8 +132,8 @@ LBR_INLINE void carry_save_tile(int groups, const uint64_t *a, const uint64_t *w
         __m256i bytes[4];
         for (int g = 0; g < groups; g++) bytes[g] = zero;
         for (; k + 2 <= end; k += 2) {
-            __m256i x0 = _mm256_set1_epi64x((long long)a[k]);
-            __m256i x1 = _mm256_set1_epi64x((long long)a[k + 1]);
+            __m256i x0 = _mm256_set1_epi64x((long long)a[word_offset(koff, k)]);
+            __m256i x1 = _mm256_set1_epi64x((long long)a[word_offset(koff, k + 1)]);
             for (int g = 0; g < groups; g++) {
                 __m256i v0 = _mm256_xor_si256(x0, load_group_word(wg + g * group_stride, k));
                 __m256i v1 = _mm256_xor_si256(x1, load_group_word(wg + g * group_stride, k + 1));
@@ -144,7 +147,7 @@ LBR_INLINE void carry_save_tile(int groups, const uint64_t *a, const uint64_t *w
     }
     if (k < words) {
         // An odd last word is a half adder: carry = ones & v, ones ^= v.
-        __m256i x = _mm256_set1_epi64x((long long)a[k]);
+        __m256i x = _mm256_set1_epi64x((long long)a[word_offset(koff, k)]);
         for (int g = 0; g < groups; g++) {
             __m256i v = _mm256_xor_si256(x, load_group_word(wg + g * group_stride, k));
             __m256i carry = _mm256_and_si256(ones[g], v);
@@ -159,14 +162,14 @@ LBR_INLINE void carry_save_tile(int groups, const uint64_t *a, const uint64_t *w
 }
 
 /// One tile of `rows` x `groups`, specialised at compile time through the literal arguments.
-LBR_INLINE void run_tile(int carry_save, int rows, int groups, const uint64_t *a, size_t lda,
+LBR_INLINE void run_tile(int carry_save, int rows, int groups, const uint64_t *a, size_t lda, const size_t *koff,
                          const uint64_t *wg, size_t words, int32_t depth_bits, int32_t *out, size_t ldo,
                          size_t first_column, size_t n) {
     __m256i sums[8];
     if (carry_save) {
-        carry_save_tile(groups, a, wg, words * 4, words, sums);
+        carry_save_tile(groups, a, koff, wg, words * 4, words, sums);
     } else {
-        lookup_tile(rows, groups, a, lda, wg, words * 4, words, sums);
+        lookup_tile(rows, groups, a, lda, koff, wg, words * 4, words, sums);
     }
     for (int r = 0; r < rows; r++) {
         for (int g = 0; g < groups; g++) {
@@ -176,9 +179,11 @@ LBR_INLINE void run_tile(int carry_save, int rows, int groups, const uint64_t *a
     }
 }
 
-static void bgemm_avx2(const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
-                       const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
-                       int32_t *out, size_t ldo) {
+/// `koff` NULL (a literal in bgemm_avx2, so the lookups fold away): word k of row m is a[m * lda + k];
+/// otherwise a[m * lda + koff[k]] (lbr_bgemm_gathered).
+LBR_INLINE void bgemm_avx2_tiles(const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
+                                 const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
+                                 int32_t *out, size_t ldo) {
     const size_t groups = lbr_round_up(n, 4) / 4;
     const int carry_save = words >= 16;
     const size_t tile_rows = carry_save ? 1 : 2;
@@ -196,7 +201,7 @@ static void bgemm_avx2(const uint64_t *a, size_t lda, size_t row_begin, size_t r
                 int32_t *dst = out + m * ldo;
                 switch (carry_save * 100 + rows * 10 + count) {
 #define LBR_TILE_CASE(CS, R, G) \
-    case CS * 100 + R * 10 + G: run_tile(CS, R, G, x, lda, wg, words, depth_bits, dst, ldo, 4 * g, n); break;
+    case CS * 100 + R * 10 + G: run_tile(CS, R, G, x, lda, koff, wg, words, depth_bits, dst, ldo, 4 * g, n); break;
                     LBR_TILE_CASE(1, 1, 4) LBR_TILE_CASE(1, 1, 3) LBR_TILE_CASE(1, 1, 2) LBR_TILE_CASE(1, 1, 1)
                     LBR_TILE_CASE(0, 2, 4) LBR_TILE_CASE(0, 2, 3) LBR_TILE_CASE(0, 2, 2) LBR_TILE_CASE(0, 2, 1)
                     LBR_TILE_CASE(0, 1, 4) LBR_TILE_CASE(0, 1, 3) LBR_TILE_CASE(0, 1, 2) LBR_TILE_CASE(0, 1, 1)
@@ -205,6 +210,16 @@ static void bgemm_avx2(const uint64_t *a, size_t lda, size_t row_begin, size_t r
             }
         }
     }
+}
+
+static void bgemm_avx2(const uint64_t *a, size_t lda, size_t row_begin, size_t row_end, const uint64_t *packed_w,
+                       size_t n, size_t words, int32_t depth_bits, int32_t *out, size_t ldo) {
+    bgemm_avx2_tiles(a, lda, NULL, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
+}
+
+static void bgemm_avx2_gathered(const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
+                                const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits, int32_t *out, size_t ldo) {
+    bgemm_avx2_tiles(a, lda, koff, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
 }
 LBR_AVX2_END
 #endif
@@ -218,5 +233,16 @@ void lbr_bgemm(lbr_isa isa, const uint64_t *a, size_t lda, size_t row_begin, siz
         return;
     }
 #endif
-    bgemm_portable(a, lda, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
+    bgemm_portable(a, lda, NULL, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
+}
+
+void lbr_bgemm_gathered(lbr_isa isa, const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
+                        const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits, int32_t *out, size_t ldo) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa) && words > 0) {
+        bgemm_avx2_gathered(a, lda, koff, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
+        return;
+    }
+#endif
+    bgemm_portable(a, lda, koff, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
 }

@@ -28,6 +28,9 @@ public struct BinaryConv2D: Sendable {
     private let paddingPattern: [Int32]
     /// Per pattern, per output channel: the sum over its padded taps of the channel's weight sum.
     private let paddingCorrection: [Int32]
+    /// Stride-1 layers read patches in place: GEMM word k of an output pixel's row sits at this offset
+    /// from the pixel's horizontal taps (empty: im2col).
+    private var rowTapOffsets: [Int] = []
 
     /// `weights` are OHWI floats `[outputChannels][kernelHeight][kernelWidth][inputChannels]`; only
     /// their signs are kept (sign(0) = +1).
@@ -44,7 +47,17 @@ public struct BinaryConv2D: Sendable {
         // One packed row per (output channel, tap): consecutive rows form an output's GEMM row.
         let tapBits = PackedBits(packing: weights, rows: shape.outputChannels * shape.taps, columns: shape.inputChannels)
         wordsPerPixel = tapBits.wordsPerRow
-        if Self.packsTapsDensely(shape) {
+        if let words = Self.rowTapWords(shape) {
+            // Stride 1: patches are read in place from horizontal taps (lbr_bconv_row_taps), one GEMM word
+            // group per kernel row; `words` words per kernel row.
+            let rowBits = words == 1 && shape.inputChannels < 64
+                ? PackedBits(packing: weights, rows: shape.outputChannels * shape.kernelHeight,
+                             columns: shape.kernelWidth * shape.inputChannels)
+                : tapBits
+            gemm = BinaryGEMM(weightWords: rowBits.words, outputCount: shape.outputChannels,
+                              wordsPerRow: shape.kernelHeight * words, depth: shape.weightsPerOutput)
+            rowTapOffsets = (0..<shape.kernelHeight).flatMap { ky in (0..<words).map { ky * shape.outputWidth * words + $0 } }
+        } else if Self.packsTapsDensely(shape) {
             // Fewer than 64 channels dividing 64: taps share words (lbr_bconv_im2col_dense), the OHWI row as is.
             let rowBits = PackedBits(packing: weights, rows: shape.outputChannels, columns: shape.weightsPerOutput)
             gemm = BinaryGEMM(weightWords: rowBits.words, outputCount: shape.outputChannels,
@@ -54,6 +67,20 @@ public struct BinaryConv2D: Sendable {
                               wordsPerRow: shape.taps * wordsPerPixel, depth: shape.weightsPerOutput)
         }
         (paddingPattern, paddingCorrection) = Self.paddingCorrections(shape: shape, tapBits: tapBits)
+    }
+
+    /// Words per kernel row when a stride-1 layer reads its patches in place (lbr_bconv_row_taps), nil
+    /// for im2col: one word holding the kernel row's taps when they fit in 64 bits and that costs the GEMM
+    /// no more words than dense im2col (16 channels, 3x3: 3 words either way); otherwise
+    /// kernel_w * ceil(C / 64) words, as im2col's whole-word taps, for channel counts not packed densely.
+    static func rowTapWords(_ shape: Conv2DShape) -> Int? {
+        guard shape.strideHeight == 1, shape.strideWidth == 1 else { return nil }
+        let c = shape.inputChannels
+        if packsTapsDensely(shape) {
+            let denseWords = PackedBits.wordCount(bits: shape.weightsPerOutput)
+            return shape.kernelWidth * c <= 64 && shape.kernelHeight <= denseWords ? 1 : nil
+        }
+        return shape.kernelWidth * PackedBits.wordCount(bits: c)
     }
 
     /// Whether taps are packed back to back (channels < 64 dividing 64) rather than one word per tap.
@@ -202,6 +229,9 @@ public struct BinaryConv2D: Sendable {
         let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
         let rowWords = gemm.wordsPerRow, blockRows = 128, dense = Self.packsTapsDensely(shape)
         let geometry = shape.kernelGeometry(batch: batch)
+        if !rowTapOffsets.isEmpty {
+            return runInPlace(input, batch: batch, path: path, emit: emit)
+        }
         input.words.withUnsafeBufferPointer { packedInput in
             Parallel.forChunks(rows, work: rows * n * rowWords) { chunk in
                 var geometry = geometry
@@ -222,6 +252,42 @@ public struct BinaryConv2D: Sendable {
                             lbr_subtract_row_corrections(d.baseAddress, n, block.lowerBound, block.upperBound, n,
                                                          paddingPattern, pixels, paddingCorrection)
                             emit(d.baseAddress!, block)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``run(_:batch:path:emit:)`` for stride-1 layers: horizontal taps once (`lbr_bconv_row_taps`, about
+    /// kernel_w words per input pixel instead of im2col's kernel_h * kernel_w), then the GEMM reads each
+    /// output pixel's kernel rows in place through `rowTapOffsets` (`lbr_bgemm_gathered`).
+    private func runInPlace(_ input: PackedBits, batch: Int, path: KernelPath, emit: (UnsafePointer<Int32>, Range<Int>) -> Void) {
+        let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
+        let words = rowTapOffsets.count / shape.kernelHeight, blockRows = 128
+        let perImage = (shape.outputHeight + shape.kernelHeight - 1) * shape.outputWidth * words
+        var geometry = shape.kernelGeometry(batch: batch)
+        let taps = [UInt64](unsafeUninitializedCapacity: batch * perImage) { buffer, count in
+            input.words.withUnsafeBufferPointer { packedInput in
+                lbr_bconv_row_taps(packedInput.baseAddress, shape.inputChannels, wordsPerPixel, &geometry, words, buffer.baseAddress)
+            }
+            count = batch * perImage
+        }
+        taps.withUnsafeBufferPointer { taps in
+            rowTapOffsets.withUnsafeBufferPointer { offsets in
+                Parallel.forChunks(rows, work: rows * n * gemm.wordsPerRow) { chunk in
+                    var dots = [Int32](unsafeUninitializedCapacity: blockRows * n) { _, count in count = blockRows * n }
+                    dots.withUnsafeMutableBufferPointer { d in
+                        var start = chunk.lowerBound
+                        while start < chunk.upperBound {
+                            // A block stays inside one image: the next image's taps start after its padded rows.
+                            let image = start / pixels, end = min(chunk.upperBound, start + blockRows, (image + 1) * pixels)
+                            let first = taps.baseAddress! + image * perImage + (start - image * pixels) * words
+                            gemm.multiplyGathered(rowRange: 0..<(end - start), input: first, stride: words, offsets: offsets.baseAddress!,
+                                                  output: d.baseAddress!, outputStride: n, path: path)
+                            lbr_subtract_row_corrections(d.baseAddress, n, start, end, n, paddingPattern, pixels, paddingCorrection)
+                            emit(d.baseAddress!, start..<end)
+                            start = end
                         }
                     }
                 }

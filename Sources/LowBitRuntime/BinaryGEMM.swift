@@ -74,4 +74,14 @@ public struct BinaryGEMM: Sendable {
                       wordsPerRow, Int32(depth), output, outputStride)
         }
     }
+
+    /// ``multiply(rowRange:input:output:outputStride:path:)`` with gathered rows: word k of input row m
+    /// is `input[m * stride + offsets[k]]` (`offsets.count == wordsPerRow`), as `lbr_bgemm_gathered`.
+    func multiplyGathered(rowRange: Range<Int>, input: UnsafePointer<UInt64>, stride: Int, offsets: UnsafePointer<Int>,
+                          output: UnsafeMutablePointer<Int32>, outputStride: Int, path: KernelPath) {
+        packedWeights.withUnsafeBufferPointer { w in
+            lbr_bgemm_gathered(path.isa, input, stride, offsets, rowRange.lowerBound, rowRange.upperBound, w.baseAddress,
+                               outputCount, wordsPerRow, Int32(depth), output, outputStride)
+        }
+    }
 }

@@ -40,6 +40,30 @@ struct BinaryGEMMTests {
         }
     }
 
+    @Test("gathered rows (word k of row m at a[m * stride + offsets[k]]) give the product of the materialized rows",
+          arguments: KernelPath.supported)
+    func gatheredRows(path: KernelPath) {
+        var rng = SeededGenerator(seed: 24)
+        for trial in 0..<3_000 {
+            // Short rows take the lookup tile, rows of 16 words and more the carry-save tile.
+            let words = trial % 4 == 0 ? 16 + rng.nextInt(below: 12) : 1 + rng.nextInt(below: 10)
+            let m = 1 + rng.nextInt(below: 9), n = 1 + rng.nextInt(below: 37), stride = 1 + rng.nextInt(below: 4)
+            let offsets = (0..<words).map { _ in rng.nextInt(below: 40) }
+            let source = (0..<(m - 1) * stride + 40).map { _ in rng.next() }
+            var rows = PackedBits(rows: m, columns: 64 * words)
+            for r in 0..<m { for k in 0..<words { rows.words[r * words + k] = source[r * stride + offsets[k]] } }
+            let w = rng.packedBits(rows: n, columns: 64 * words)
+            var packed = [UInt64](repeating: 0, count: lbr_bgemm_packed_weight_words(n, words))
+            lbr_bgemm_pack_weights(w.words, n, words, words, &packed)
+            let rowBegin = rng.nextInt(below: m)
+            var out = [Int32](repeating: 7, count: m * n)
+            lbr_bgemm_gathered(path.isa, source, stride, offsets, rowBegin, m, packed, n, words, Int32(64 * words), &out, n)
+            let expected = Self.reference(rows, w)
+            #expect(Array(out[(rowBegin * n)...]) == Array(expected[(rowBegin * n)...]), "m \(m) n \(n) words \(words)")
+            #expect(out[..<(rowBegin * n)].allSatisfy { $0 == 7 })
+        }
+    }
+
     @Test("a row range computes those rows only", arguments: KernelPath.supported)
     func rowRanges(path: KernelPath) {
         var rng = SeededGenerator(seed: 23)

@@ -47,6 +47,10 @@ void lbr_bgemm_pack_weights(const uint64_t *w, size_t n, size_t words, size_t ld
 void lbr_bgemm(lbr_isa isa, const uint64_t *a, size_t lda, size_t row_begin, size_t row_end,
                const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
                int32_t *out, size_t ldo);
+/// lbr_bgemm with gathered rows: word k of input row m is a[m * lda + koff[k]] instead of
+/// a[m * lda + k], so a convolution reads its patches in place (lbr_bconv_row_taps) without im2col.
+void lbr_bgemm_gathered(lbr_isa isa, const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
+                        const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits, int32_t *out, size_t ldo);
 /// Reference: the same product from row-major w[n][words] (stride ldw), one bit at a time.
 void lbr_bgemm_ref(const uint64_t *a, size_t lda, size_t m, const uint64_t *w, size_t ldw, size_t n,
                    size_t words, int32_t depth_bits, int32_t *out, size_t ldo);
@@ -103,6 +107,18 @@ void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_c
 /// 3 words per 3x3 patch instead of 9). Taps outside the image are 0 bits (+1 values), as lbr_bconv_im2col.
 void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_conv_geometry *g,
                             size_t row_begin, size_t row_end, size_t row_words, uint64_t *columns);
+/// Horizontal taps for a stride-1 convolution read without im2col (lbr_bgemm_gathered). For every
+/// image b, padded row yy in [0, out_h + kernel_h - 1) and output column x, the `q` words at
+///     out[((b * (out_h + kernel_h - 1) + yy) * out_w + x) * q]
+/// hold the kernel_w taps (yy - pad_top, x + kx - pad_left), kx = 0..kernel_w-1, of the NHWC input
+/// (`words_per_pixel` words per pixel): with q = 1 < kernel_w * words_per_pixel (channels <= 64 / kernel_w) tap
+/// kx sits at bits [kx * channels, (kx + 1) * channels) of one word; with whole words per pixel
+/// (q = kernel_w * words_per_pixel) the taps' words follow each other. Taps outside the image are 0
+/// (+1 values, corrected by lbr_subtract_row_corrections). Output pixel (oy, ox) of image b is then
+/// the gathered row at row index oy * out_w + ox from image b's block, word ky * q + i at offset
+/// ky * out_w * q + i: the kernel rows below each other.
+void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per_pixel, const lbr_conv_geometry *g,
+                        size_t q, uint64_t *out);
 /// dot[r - row_begin][j] -= table[pattern[r % pixels] * n + j] for rows r in [row_begin, row_end)
 /// whose pattern is >= 0; `pattern` has one entry per output pixel (out_h * out_w) and `dot`
 /// points at row_begin. Applies the zero-padding correction (binary_conv.c).
