@@ -136,11 +136,48 @@ void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_co
     }
 }
 
+/// One padded row of lbr_bconv_row_taps for merged kernel rows (q = 1): taps inside [x_inside_begin,
+/// x_inside_end) need no bounds checks; with `channels` and `kernel_w` literals the shifts are constants.
+LBR_INLINE void merged_taps_row(const uint64_t *line, int width, int out_w, int pad_left, int kernel_w, size_t channels,
+                                uint64_t *dst) {
+    for (int x = 0; x < out_w; x++) {
+        const int x0 = x - pad_left;
+        uint64_t word = 0;
+        if (x0 >= 0 && x0 + kernel_w <= width) {
+            for (int kx = 0; kx < kernel_w; kx++) word |= line[x0 + kx] << ((size_t)kx * channels);
+        } else {
+            for (int kx = 0; kx < kernel_w; kx++) {
+                if (x0 + kx >= 0 && x0 + kx < width) word |= line[x0 + kx] << ((size_t)kx * channels);
+            }
+        }
+        dst[x] = word;
+    }
+}
+
+/// One padded row for whole-word taps: a pixel inside the image is a copy of its words.
+LBR_INLINE void word_taps_row(const uint64_t *line, int width, int out_w, int pad_left, int kernel_w, size_t words_per_pixel,
+                              uint64_t *dst) {
+    const size_t q = (size_t)kernel_w * words_per_pixel;
+    for (int x = 0; x < out_w; x++, dst += q) {
+        const int x0 = x - pad_left;
+        if (x0 >= 0 && x0 + kernel_w <= width) {
+            const uint64_t *src = line + (size_t)x0 * words_per_pixel;
+            for (size_t i = 0; i < q; i++) dst[i] = src[i];
+            continue;
+        }
+        for (int kx = 0; kx < kernel_w; kx++) {
+            const int ix = x0 + kx;
+            uint64_t *tap = dst + (size_t)kx * words_per_pixel;
+            for (size_t i = 0; i < words_per_pixel; i++) tap[i] = (ix < 0 || ix >= width) ? 0 : line[(size_t)ix * words_per_pixel + i];
+        }
+    }
+}
+
 void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per_pixel, const lbr_conv_geometry *g,
                         size_t q, uint64_t *out) {
-    const int rows_per_image = g->out_h + g->kernel_h - 1, width = g->width;
+    const int rows_per_image = g->out_h + g->kernel_h - 1, width = g->width, kw = g->kernel_w;
     // q = 1 for kernel rows merged into one word; otherwise whole-word taps (the same when kernel_w = 1).
-    const int merged = q != (size_t)g->kernel_w * words_per_pixel;
+    const int merged = q != (size_t)kw * words_per_pixel;
     for (int b = 0; b < g->batch; b++) {
         const uint64_t *image = input + (size_t)b * (size_t)g->height * (size_t)width * words_per_pixel;
         for (int yy = 0; yy < rows_per_image; yy++) {
@@ -151,29 +188,14 @@ void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per
                 continue;
             }
             const uint64_t *line = image + (size_t)iy * (size_t)width * words_per_pixel;
-            for (int x = 0; x < g->out_w; x++, dst += q) {
-                const int x0 = x - g->pad_left;
-                if (merged) {
-                    uint64_t word = 0;
-                    if (x0 >= 0 && x0 + g->kernel_w <= width) {
-                        for (int kx = 0; kx < g->kernel_w; kx++) word |= line[x0 + kx] << ((size_t)kx * channels);
-                    } else {
-                        for (int kx = 0; kx < g->kernel_w; kx++) {
-                            if (x0 + kx >= 0 && x0 + kx < width) word |= line[x0 + kx] << ((size_t)kx * channels);
-                        }
-                    }
-                    dst[0] = word;
-                } else {
-                    for (int kx = 0; kx < g->kernel_w; kx++) {
-                        const int ix = x0 + kx;
-                        uint64_t *tap = dst + (size_t)kx * words_per_pixel;
-                        if (ix < 0 || ix >= width) {
-                            for (size_t i = 0; i < words_per_pixel; i++) tap[i] = 0;
-                        } else {
-                            for (size_t i = 0; i < words_per_pixel; i++) tap[i] = line[(size_t)ix * words_per_pixel + i];
-                        }
-                    }
-                }
+            if (merged && kw == 3 && channels == 16) {
+                merged_taps_row(line, width, g->out_w, g->pad_left, 3, 16, dst);
+            } else if (merged) {
+                merged_taps_row(line, width, g->out_w, g->pad_left, kw, channels, dst);
+            } else if (kw == 3 && words_per_pixel == 1) {
+                word_taps_row(line, width, g->out_w, g->pad_left, 3, 1, dst);
+            } else {
+                word_taps_row(line, width, g->out_w, g->pad_left, kw, words_per_pixel, dst);
             }
         }
     }

@@ -1,8 +1,12 @@
 import CLowBitKernels
+import CLowBitRuntimeKernels
 import LowBitTensor
 
 /// A float32 NHWC convolution by im2col and BLAS sgemm: the layers a hybrid network keeps in full
-/// precision, and the baseline the binary kernels are measured against.
+/// precision, and the baseline the binary kernels are measured against. Layers with a short patch
+/// (`kernelHeight * kernelWidth * inputChannels <= 64`) and at most 64 outputs, such as a first layer
+/// on grey images or a 1x1 shortcut, run a direct kernel instead (`lbr_conv_direct_f32`): there
+/// im2col and sgemm's packing cost more than the products. The two agree up to float rounding.
 ///
 /// ```swift
 /// let conv = try FloatConv2D(shape: shape, weights: w, bias: b)   // w: OHWI floats
@@ -13,6 +17,8 @@ public struct FloatConv2D: Sendable {
     /// OHWI weights, `[outputChannels][weightsPerOutput]`.
     public let weights: [Float]
     public let bias: [Float]?
+    /// Weights as [k][outputs rounded up to 8] for the direct kernel; empty when im2col + sgemm runs.
+    private let directWeights: [Float]
 
     public init(shape: Conv2DShape, weights: [Float], bias: [Float]? = nil) throws {
         guard weights.count == shape.outputChannels * shape.weightsPerOutput else {
@@ -24,14 +30,35 @@ public struct FloatConv2D: Sendable {
         self.shape = shape
         self.weights = weights
         self.bias = bias
+        let k = shape.weightsPerOutput, n = shape.outputChannels
+        if Self.runsDirectly(shape) {
+            directWeights = [Float](unsafeUninitializedCapacity: lbr_conv_direct_packed_count(n, k)) { buffer, count in
+                lbr_conv_direct_pack(weights, n, k, buffer.baseAddress)
+                count = lbr_conv_direct_packed_count(n, k)
+            }
+        } else {
+            directWeights = []
+        }
+    }
+
+    /// Whether the direct kernel runs this shape: a patch of at most 64 values, at most 64 outputs.
+    static func runsDirectly(_ shape: Conv2DShape) -> Bool {
+        shape.weightsPerOutput <= 64 && (1...64).contains(shape.outputChannels)
     }
 
     /// `input` is NHWC `[batch][H][W][C]`; returns `[batch][outH][outW][outputChannels]`.
-    public func forward(_ input: [Float], batch: Int) throws -> [Float] {
+    public func forward(_ input: [Float], batch: Int, path: KernelPath = .best) throws -> [Float] {
         guard batch >= 1, input.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels else {
             throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels)")
         }
         let rows = batch * shape.outputHeight * shape.outputWidth, k = shape.weightsPerOutput, n = shape.outputChannels
+        if !directWeights.isEmpty {
+            var geometry = shape.kernelGeometry(batch: batch)
+            return [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
+                lbr_conv_direct_f32(path.isa, input, &geometry, shape.inputChannels, directWeights, bias, n, buffer.baseAddress)
+                initialized = rows * n
+            }
+        }
         // im2col writes every element; the output starts as the bias rows (or zeros), no Swift loops.
         let columns = [Float](unsafeUninitializedCapacity: rows * k) { buffer, initialized in
             lb_im2col_nhwc(input, Int32(batch), Int32(shape.inputHeight), Int32(shape.inputWidth), Int32(shape.inputChannels),

@@ -78,32 +78,45 @@ struct BinaryConvTests {
         #expect(bits.unpacked() == floats.map { $0 < 0 ? -1 : 1 })
     }
 
-    @Test("the float convolution equals direct loops")
-    func floatConvolution() throws {
+    @Test("the float convolution (direct kernel for short patches, im2col + sgemm otherwise) equals direct loops",
+          arguments: KernelPath.supported)
+    func floatConvolution(path: KernelPath) throws {
         var rng = SeededGenerator(seed: 43)
-        for _ in 0..<20 {
-            let shape = try Self.randomShape(&rng)
-            let x = (0..<(shape.inputHeight * shape.inputWidth * shape.inputChannels)).map { _ in Float(rng.nextInt(below: 5)) - 2 }
+        var direct = 0
+        for trial in 0..<150 {
+            var shape = try Self.randomShape(&rng)
+            let batch = 1 + trial % 3
+            if trial % 3 == 0 {   // wider layers: up to 64 outputs in registers, and past it (sgemm)
+                shape = try Conv2DShape(inputHeight: shape.inputHeight, inputWidth: shape.inputWidth, inputChannels: shape.inputChannels,
+                                        outputChannels: 22 + rng.nextInt(below: 50), kernelHeight: shape.kernelHeight,
+                                        kernelWidth: shape.kernelWidth, strideHeight: shape.strideHeight, strideWidth: shape.strideWidth,
+                                        padding: shape.padding)
+            }
+            if FloatConv2D.runsDirectly(shape) { direct += 1 }
+            let perImage = shape.inputHeight * shape.inputWidth * shape.inputChannels
+            let x = (0..<(batch * perImage)).map { _ in Float(rng.nextInt(below: 5)) - 2 }
             let w = (0..<(shape.outputChannels * shape.weightsPerOutput)).map { _ in Float(rng.nextInt(below: 5)) - 2 }
             let bias = (0..<shape.outputChannels).map { Float($0) }
-            let y = try FloatConv2D(shape: shape, weights: w, bias: bias).forward(x, batch: 1)
-            // Small integers: the products and sums are exact in float, so the signs' oracle applies to
-            // +-1 inputs only; here compare against the same loops with values.
-            let n = shape.outputChannels
+            let y = try FloatConv2D(shape: shape, weights: w, bias: trial % 5 == 4 ? nil : bias).forward(x, batch: batch, path: path)
+            // Small integers: the products and sums are exact in float, whatever the summation order.
+            let n = shape.outputChannels, pixels = shape.outputHeight * shape.outputWidth
             for (index, value) in y.enumerated() {
-                let pixel = index / n, j = index % n, oy = pixel / shape.outputWidth, ox = pixel % shape.outputWidth
-                var sum = bias[j]
+                let b = index / (pixels * n), pixel = (index / n) % pixels, j = index % n
+                let oy = pixel / shape.outputWidth, ox = pixel % shape.outputWidth
+                var sum = trial % 5 == 4 ? 0 : bias[j]
                 for ky in 0..<shape.kernelHeight {
                     for kx in 0..<shape.kernelWidth where !shape.isPadded(outputY: oy, outputX: ox, ky: ky, kx: kx) {
                         let iy = oy * shape.strideHeight - shape.rows.padBefore + ky, ix = ox * shape.strideWidth - shape.columns.padBefore + kx
                         for c in 0..<shape.inputChannels {
-                            sum += x[(iy * shape.inputWidth + ix) * shape.inputChannels + c] * w[((j * shape.kernelHeight + ky) * shape.kernelWidth + kx) * shape.inputChannels + c]
+                            sum += x[b * perImage + (iy * shape.inputWidth + ix) * shape.inputChannels + c]
+                                * w[((j * shape.kernelHeight + ky) * shape.kernelWidth + kx) * shape.inputChannels + c]
                         }
                     }
                 }
                 #expect(value == sum)
             }
         }
+        #expect(direct >= 20, "only \(direct) shapes took the direct kernel")
     }
 
     @Test("a padded tap contributes 0: a 1x1 image under a 3x3 same kernel sees only its centre")

@@ -125,6 +125,18 @@ void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per
 void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,
                                   const int32_t *pattern, size_t pixels, const int32_t *table);
 
+// ---- Direct float convolution for short patches (float_conv.c) -------------------------------
+/// Floats of the packed weights: n rounded up to 8, times k = kernel_h * kernel_w * C.
+size_t lbr_conv_direct_packed_count(size_t n, size_t k);
+/// OHWI weights w[n][k] -> [k][n rounded up to 8], zero columns past n.
+void lbr_conv_direct_pack(const float *w, size_t n, size_t k, float *packed);
+/// out[b][oy][ox][j] = bias[j] (0 when NULL) + sum over taps inside the image, (ky, kx, c) order, of
+/// input * weight: an NHWC convolution with zero padding, one pixel's n <= 64 outputs in registers.
+/// For layers whose patch is short (the grey-image first layer, 1x1 shortcuts), where im2col + sgemm
+/// costs more in copies than in products. Does nothing for n = 0 or n > 64.
+void lbr_conv_direct_f32(lbr_isa isa, const float *input, const lbr_conv_geometry *g, size_t channels,
+                         const float *packed, const float *bias, size_t n, float *out);
+
 // ---- Ternary GEMM with group scales (ternary_gemm.c) -----------------------------------------
 /// Bytes of the int8-path weight layout: n rounded up to 8 times k rounded up to 4.
 size_t lbr_tgemm_packed_weight_bytes(size_t n, size_t k);
