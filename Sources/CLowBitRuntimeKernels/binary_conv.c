@@ -202,13 +202,22 @@ void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per
 }
 
 void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,
-                                  const int32_t *pattern, size_t pixels, const int32_t *table) {
-    size_t pixel = row_begin % pixels;   // advanced incrementally: no division per row
-    for (size_t r = row_begin; r < row_end; r++, pixel = pixel + 1 == pixels ? 0 : pixel + 1) {
-        int32_t p = pattern[pixel];
-        if (p < 0) continue;
-        const int32_t *correction = table + (size_t)p * n;
-        int32_t *row = dot + (r - row_begin) * ldd;
-        for (size_t j = 0; j < n; j++) row[j] -= correction[j];
+                                  const int32_t *border_pixel, const int32_t *border_pattern, size_t border_count,
+                                  size_t pixels, const int32_t *table) {
+    if (row_begin >= row_end || border_count == 0) return;
+    // Only the listed border pixels have padded taps: visit those of each image the range touches,
+    // starting from the first one at or after the range's start (binary search), no per-row test.
+    for (size_t image = row_begin / pixels; image * pixels < row_end; image++) {
+        const size_t base = image * pixels, first = row_begin > base ? row_begin - base : 0;
+        size_t low = 0, high = border_count;
+        while (low < high) {
+            size_t middle = (low + high) / 2;
+            if ((size_t)border_pixel[middle] < first) low = middle + 1; else high = middle;
+        }
+        for (size_t i = low; i < border_count && base + (size_t)border_pixel[i] < row_end; i++) {
+            const int32_t *correction = table + (size_t)border_pattern[i] * n;
+            int32_t *row = dot + (base + (size_t)border_pixel[i] - row_begin) * ldd;
+            for (size_t j = 0; j < n; j++) row[j] -= correction[j];
+        }
     }
 }

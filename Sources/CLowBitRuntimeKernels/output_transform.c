@@ -95,29 +95,31 @@ static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size
         const int32_t *src = dot + r * ldd;
         const float *skip = addend + r * lda;
         float *dst = out + r * ldo;
-        uint64_t *row = bits ? bits + r * words_per_row : NULL;
-        if (row) for (size_t w = 0; w < words_per_row; w++) row[w] = 0;
-        size_t j = 0;
-        for (; j + 8 <= n; j += 8) {
-            __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
-                                           _mm256_loadu_ps(multiplier + j));
-            __m256 y = _mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j));
-            if (activation == LBR_ACT_RELU) {
-                y = _mm256_and_ps(y, _mm256_cmp_ps(y, zero, _CMP_GT_OQ));   // y > 0 ? y : +0 (NaN gives 0)
-            } else if (activation == LBR_ACT_HARDTANH) {
-                y = _mm256_min_ps(one, _mm256_max_ps(minus_one, y));
+        // One output word of sign bits at a time, built in a register and stored once.
+        const size_t used = (n + 63) / 64;
+        for (size_t w = 0, j = 0; w < used; w++) {
+            const size_t word_end = lbr_min(n, j + 64);
+            uint64_t word = 0;
+            for (; j + 8 <= word_end; j += 8) {
+                __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
+                                               _mm256_loadu_ps(multiplier + j));
+                __m256 y = _mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j));
+                if (activation == LBR_ACT_RELU) {
+                    y = _mm256_and_ps(y, _mm256_cmp_ps(y, zero, _CMP_GT_OQ));   // y > 0 ? y : +0 (NaN gives 0)
+                } else if (activation == LBR_ACT_HARDTANH) {
+                    y = _mm256_min_ps(one, _mm256_max_ps(minus_one, y));
+                }
+                _mm256_storeu_ps(dst + j, y);
+                word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ)) << (j % 64);
             }
-            _mm256_storeu_ps(dst + j, y);
-            if (row) {
-                int negative = _mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
-                row[j / 64] |= (uint64_t)(uint32_t)negative << (j % 64);
+            for (; j < word_end; j++) {
+                float y = residual_element(src[j], multiplier[j], bias[j], skip[j], activation);
+                dst[j] = y;
+                word |= (uint64_t)(y < 0.0f) << (j % 64);
             }
+            if (bits) bits[r * words_per_row + w] = word;
         }
-        for (; j < n; j++) {
-            float y = residual_element(src[j], multiplier[j], bias[j], skip[j], activation);
-            dst[j] = y;
-            if (row && y < 0.0f) row[j / 64] |= (uint64_t)1 << (j % 64);
-        }
+        if (bits) for (size_t w = used; w < words_per_row; w++) bits[r * words_per_row + w] = 0;
     }
 }
 
@@ -129,20 +131,23 @@ static void output_bits_avx2(const int32_t *dot, size_t rows, size_t n, size_t l
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
         uint64_t *row = out + r * words_per_row;
-        for (size_t w = 0; w < words_per_row; w++) row[w] = 0;
-        size_t j = 0;
-        for (; j + 8 <= n; j += 8) {
-            __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
-                                               _mm256_loadu_si256((const __m256i *)(src + j)));
-            int flip_byte = (int)((flip[j / 64] >> (j % 64)) & 0xFF);
-            __m256i flip_lanes = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(flip_byte), lane_bits), lane_bits);
-            int bits = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_xor_si256(below, flip_lanes)));
-            row[j / 64] |= (uint64_t)(uint32_t)bits << (j % 64);
+        // One output word at a time, built in a register and stored once.
+        const size_t used = (n + 63) / 64;
+        for (size_t w = 0, j = 0; w < used; w++) {
+            const size_t word_end = lbr_min(n, j + 64);
+            uint64_t word = 0;
+            for (; j + 8 <= word_end; j += 8) {
+                __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
+                                                   _mm256_loadu_si256((const __m256i *)(src + j)));
+                int flip_byte = (int)((flip[j / 64] >> (j % 64)) & 0xFF);
+                __m256i flip_lanes = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(flip_byte), lane_bits), lane_bits);
+                int lanes = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_xor_si256(below, flip_lanes)));
+                word |= (uint64_t)(uint32_t)lanes << (j % 64);
+            }
+            for (; j < word_end; j++) word |= ((uint64_t)(src[j] < threshold[j]) ^ flip_bit(flip, j)) << (j % 64);
+            row[w] = word;
         }
-        for (; j < n; j++) {
-            uint64_t bit = (uint64_t)(src[j] < threshold[j]) ^ flip_bit(flip, j);
-            row[j / 64] |= bit << (j % 64);
-        }
+        for (size_t w = used; w < words_per_row; w++) row[w] = 0;
     }
 }
 LBR_AVX2_END

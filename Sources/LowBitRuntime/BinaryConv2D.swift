@@ -24,8 +24,8 @@ public struct BinaryConv2D: Sendable {
     public let wordsPerPixel: Int
     private let gemm: BinaryGEMM
     private let flips: [UInt64]
-    /// Per output pixel (oy, ox): the index of its padded-tap pattern, or -1 when no tap is padded.
-    private let paddingPattern: [Int32]
+    /// The output pixels (oy * outW + ox, ascending) with padded taps, and each one's pattern index.
+    private let borderPixels: [Int32], borderPatterns: [Int32]
     /// Per pattern, per output channel: the sum over its padded taps of the channel's weight sum.
     private let paddingCorrection: [Int32]
     /// Stride-1 layers read patches in place: GEMM word k of an output pixel's row sits at this offset
@@ -66,7 +66,10 @@ public struct BinaryConv2D: Sendable {
             gemm = BinaryGEMM(weightWords: tapBits.words, outputCount: shape.outputChannels,
                               wordsPerRow: shape.taps * wordsPerPixel, depth: shape.weightsPerOutput)
         }
-        (paddingPattern, paddingCorrection) = Self.paddingCorrections(shape: shape, tapBits: tapBits)
+        let (pattern, correction) = Self.paddingCorrections(shape: shape, tapBits: tapBits)
+        paddingCorrection = correction
+        borderPixels = pattern.indices.filter { pattern[$0] >= 0 }.map { Int32($0) }
+        borderPatterns = pattern.filter { $0 >= 0 }
     }
 
     /// Words per kernel row when a stride-1 layer reads its patches in place (lbr_bconv_row_taps), nil
@@ -249,8 +252,8 @@ public struct BinaryConv2D: Sendable {
                                                  c.baseAddress)
                             }
                             gemm.multiply(rowRange: 0..<block.count, input: c.baseAddress!, output: d.baseAddress!, outputStride: n, path: path)
-                            lbr_subtract_row_corrections(d.baseAddress, n, block.lowerBound, block.upperBound, n,
-                                                         paddingPattern, pixels, paddingCorrection)
+                            lbr_subtract_row_corrections(d.baseAddress, n, block.lowerBound, block.upperBound, n, borderPixels,
+                                                         borderPatterns, borderPixels.count, pixels, paddingCorrection)
                             emit(d.baseAddress!, block)
                         }
                     }
@@ -285,7 +288,8 @@ public struct BinaryConv2D: Sendable {
                             let first = taps.baseAddress! + image * perImage + (start - image * pixels) * words
                             gemm.multiplyGathered(rowRange: 0..<(end - start), input: first, stride: words, offsets: offsets.baseAddress!,
                                                   output: d.baseAddress!, outputStride: n, path: path)
-                            lbr_subtract_row_corrections(d.baseAddress, n, start, end, n, paddingPattern, pixels, paddingCorrection)
+                            lbr_subtract_row_corrections(d.baseAddress, n, start, end, n, borderPixels, borderPatterns,
+                                                         borderPixels.count, pixels, paddingCorrection)
                             emit(d.baseAddress!, start..<end)
                             start = end
                         }

@@ -119,11 +119,13 @@ void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_co
 /// ky * out_w * q + i: the kernel rows below each other.
 void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per_pixel, const lbr_conv_geometry *g,
                         size_t q, uint64_t *out);
-/// dot[r - row_begin][j] -= table[pattern[r % pixels] * n + j] for rows r in [row_begin, row_end)
-/// whose pattern is >= 0; `pattern` has one entry per output pixel (out_h * out_w) and `dot`
-/// points at row_begin. Applies the zero-padding correction (binary_conv.c).
+/// dot[r - row_begin][j] -= table[pattern * n + j] for the rows r in [row_begin, row_end) that are
+/// border pixels: r = image * pixels + border_pixel[i] (ascending, each with its padded-tap pattern
+/// border_pattern[i]); `dot` points at row_begin. Applies the zero-padding correction (binary_conv.c);
+/// interior rows are not visited.
 void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,
-                                  const int32_t *pattern, size_t pixels, const int32_t *table);
+                                  const int32_t *border_pixel, const int32_t *border_pattern, size_t border_count,
+                                  size_t pixels, const int32_t *table);
 
 // ---- Direct float convolution for short patches (float_conv.c) -------------------------------
 /// Floats of the packed weights: n rounded up to 8, times k = kernel_h * kernel_w * C.
