@@ -3,7 +3,8 @@
 // output) or a 1x1 projection shortcut. im2col + sgemm spends most of its time there copying patches
 // and packing panels for a product of 9 to 32 terms; this kernel keeps one pixel's outputs in
 // registers (8 per vector), broadcasts each input of the patch and multiply-adds it with the packed
-// weight row [k][n rounded up to 8]. Padded taps are skipped (zero padding).
+// weight row [k][n rounded up to 8]. Padded taps are skipped (zero padding). A ReLU or hard tanh
+// after the layer is applied before the store (lbr_activate).
 //
 // Summation order: the bias first, then the patch in (ky, kx, c) order, one multiply-add per
 // product (fused on the AVX2 path, a multiply then an add on the portable path), so the result
@@ -27,7 +28,7 @@ LBR_INLINE void tap_range(int o, int stride, int pad, int kernel, int size, int 
 }
 
 static void conv_direct_portable(const float *input, const lbr_conv_geometry *g, size_t channels, const float *packed,
-                                 const float *bias, size_t n, float *out) {
+                                 const float *bias, size_t n, lbr_activation activation, float *out) {
     const size_t np = lbr_round_up(n, 8);
     float acc[64];
     for (int b = 0; b < g->batch; b++) {
@@ -51,7 +52,7 @@ static void conv_direct_portable(const float *input, const lbr_conv_geometry *g,
                         }
                     }
                 }
-                for (size_t j = 0; j < n; j++) out[j] = acc[j];
+                for (size_t j = 0; j < n; j++) out[j] = lbr_activate(acc[j], activation);
             }
         }
     }
@@ -65,7 +66,7 @@ LBR_AVX2_BEGIN
 /// multiply-add chains in flight (one pixel alone waits on the FMA latency at every product).
 LBR_INLINE void direct_pixels(int pixels, int vectors, const float *image, const lbr_conv_geometry *g, size_t channels,
                               const float *packed, const float *padded_bias, int y0, int ky0, int ky1, int x0, int kx0,
-                              int kx1, size_t n, float *out) {
+                              int kx1, size_t n, lbr_activation activation, float *out) {
     const size_t np = (size_t)vectors * 8, pixel_step = (size_t)g->stride_w * channels;
     __m256 acc[4][8];
     for (int p = 0; p < pixels; p++) {
@@ -86,6 +87,7 @@ LBR_INLINE void direct_pixels(int pixels, int vectors, const float *image, const
         }
     }
     for (int p = 0; p < pixels; p++) {
+        for (int v = 0; v < vectors; v++) acc[p][v] = lbr_activate8(acc[p][v], activation);
         float *dst = out + (size_t)p * n;
         if (n == np) {
             for (int v = 0; v < vectors; v++) _mm256_storeu_ps(dst + 8 * v, acc[p][v]);
@@ -99,7 +101,7 @@ LBR_INLINE void direct_pixels(int pixels, int vectors, const float *image, const
 
 /// Runs of 4 (2 for more than 2 vectors, to stay in 16 registers) interior pixels, then single pixels.
 LBR_INLINE void conv_direct_pixels(int vectors, const float *input, const lbr_conv_geometry *g, size_t channels,
-                                   const float *packed, const float *bias, size_t n, float *out) {
+                                   const float *packed, const float *bias, size_t n, lbr_activation activation, float *out) {
     float padded_bias[64] = {0};
     if (bias) memcpy(padded_bias, bias, n * sizeof(float));
     const int run = vectors <= 2 ? 4 : (vectors <= 4 ? 2 : 1);
@@ -114,12 +116,12 @@ LBR_INLINE void conv_direct_pixels(int vectors, const float *input, const lbr_co
                 // The last pixel of a run must still have every tap inside the image.
                 int last_x0 = (ox + run - 1) * g->stride_w - g->pad_left;
                 if (run > 1 && ox + run <= g->out_w && kx0 == 0 && kx1 == g->kernel_w && last_x0 + g->kernel_w <= g->width) {
-                    if (run == 4) direct_pixels(4, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, out);
-                    else direct_pixels(2, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, out);
+                    if (run == 4) direct_pixels(4, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, activation, out);
+                    else direct_pixels(2, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, activation, out);
                     ox += run;
                     out += (size_t)run * n;
                 } else {
-                    direct_pixels(1, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, kx0, kx1, n, out);
+                    direct_pixels(1, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, kx0, kx1, n, activation, out);
                     ox++;
                     out += n;
                 }
@@ -129,26 +131,26 @@ LBR_INLINE void conv_direct_pixels(int vectors, const float *input, const lbr_co
 }
 
 static void conv_direct_avx2(const float *input, const lbr_conv_geometry *g, size_t channels, const float *packed,
-                             const float *bias, size_t n, float *out) {
+                             const float *bias, size_t n, lbr_activation activation, float *out) {
     switch (lbr_round_up(n, 8) / 8) {
-    case 1: conv_direct_pixels(1, input, g, channels, packed, bias, n, out); break;
-    case 2: conv_direct_pixels(2, input, g, channels, packed, bias, n, out); break;
-    case 3: conv_direct_pixels(3, input, g, channels, packed, bias, n, out); break;
-    case 4: conv_direct_pixels(4, input, g, channels, packed, bias, n, out); break;
-    case 5: conv_direct_pixels(5, input, g, channels, packed, bias, n, out); break;
-    case 6: conv_direct_pixels(6, input, g, channels, packed, bias, n, out); break;
-    case 7: conv_direct_pixels(7, input, g, channels, packed, bias, n, out); break;
-    default: conv_direct_pixels(8, input, g, channels, packed, bias, n, out); break;
+    case 1: conv_direct_pixels(1, input, g, channels, packed, bias, n, activation, out); break;
+    case 2: conv_direct_pixels(2, input, g, channels, packed, bias, n, activation, out); break;
+    case 3: conv_direct_pixels(3, input, g, channels, packed, bias, n, activation, out); break;
+    case 4: conv_direct_pixels(4, input, g, channels, packed, bias, n, activation, out); break;
+    case 5: conv_direct_pixels(5, input, g, channels, packed, bias, n, activation, out); break;
+    case 6: conv_direct_pixels(6, input, g, channels, packed, bias, n, activation, out); break;
+    case 7: conv_direct_pixels(7, input, g, channels, packed, bias, n, activation, out); break;
+    default: conv_direct_pixels(8, input, g, channels, packed, bias, n, activation, out); break;
     }
 }
 LBR_AVX2_END
 #endif
 
 void lbr_conv_direct_f32(lbr_isa isa, const float *input, const lbr_conv_geometry *g, size_t channels,
-                         const float *packed, const float *bias, size_t n, float *out) {
+                         const float *packed, const float *bias, size_t n, lbr_activation activation, float *out) {
     if (n == 0 || n > 64) return;
 #if LBR_HAVE_AVX2
-    if (lbr_use_avx2(isa)) { conv_direct_avx2(input, g, channels, packed, bias, n, out); return; }
+    if (lbr_use_avx2(isa)) { conv_direct_avx2(input, g, channels, packed, bias, n, activation, out); return; }
 #endif
-    conv_direct_portable(input, g, channels, packed, bias, n, out);
+    conv_direct_portable(input, g, channels, packed, bias, n, activation, out);
 }

@@ -25,6 +25,17 @@
 LBR_INLINE size_t lbr_round_up(size_t x, size_t multiple) { return (x + multiple - 1) / multiple * multiple; }
 LBR_INLINE size_t lbr_min(size_t a, size_t b) { return a < b ? a : b; }
 
+/// ReLU (y > 0 ? y : 0) or hard tanh (y < -1 ? -1 : y, then y > 1 ? 1 : y) as the float steps do:
+/// NaN gives 0 under ReLU and stays NaN under hard tanh.
+LBR_INLINE float lbr_activate(float y, lbr_activation activation) {
+    if (activation == LBR_ACT_RELU) return y > 0.0f ? y : 0.0f;
+    if (activation == LBR_ACT_HARDTANH) {
+        y = y < -1.0f ? -1.0f : y;
+        return y > 1.0f ? 1.0f : y;
+    }
+    return y;
+}
+
 /// 1 when the AVX2 path was both requested and compiled in.
 LBR_INLINE int lbr_use_avx2(lbr_isa isa) { return LBR_HAVE_AVX2 && isa == LBR_ISA_AVX2; }
 
@@ -40,6 +51,14 @@ LBR_INLINE __m256i lbr_popcount_bytes(__m256i v) {
     __m256i lo = _mm256_and_si256(v, low_nibbles);
     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles);
     return _mm256_add_epi8(_mm256_shuffle_epi8(table, lo), _mm256_shuffle_epi8(table, hi));
+}
+
+/// lbr_activate on 8 lanes: max/min with the bound as the first operand return the second (y) for
+/// NaN, as the scalar compares do; ReLU masks with y > 0 (NaN and -0 give +0).
+LBR_INLINE __m256 lbr_activate8(__m256 y, lbr_activation activation) {
+    if (activation == LBR_ACT_RELU) return _mm256_and_ps(y, _mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ));
+    if (activation == LBR_ACT_HARDTANH) return _mm256_min_ps(_mm256_set1_ps(1.0f), _mm256_max_ps(_mm256_set1_ps(-1.0f), y));
+    return y;
 }
 
 /// The low 32 bits of each 64-bit lane, as 4 int32 (lanes 0..3).

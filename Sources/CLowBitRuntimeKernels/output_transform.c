@@ -32,13 +32,7 @@ void lbr_output_float_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
 
 /// One element of lbr_output_residual: transform, add the shortcut, activate (the unfused order).
 static inline float residual_element(int32_t dot, float multiplier, float bias, float addend, lbr_activation activation) {
-    float y = scaled(dot, multiplier, bias) + addend;
-    if (activation == LBR_ACT_RELU) return y > 0.0f ? y : 0.0f;
-    if (activation == LBR_ACT_HARDTANH) {
-        y = y < -1.0f ? -1.0f : y;
-        return y > 1.0f ? 1.0f : y;
-    }
-    return y;
+    return lbr_activate(scaled(dot, multiplier, bias) + addend, activation);
 }
 
 void lbr_output_residual_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
@@ -85,12 +79,11 @@ static void output_float_avx2(const int32_t *dot, size_t rows, size_t n, size_t 
     }
 }
 
-/// Eight channels at a time; max/min with the bound as the first operand return the second (y) for
-/// NaN, as the scalar compares do, and vmovmskps of (y < 0) gives the sign bits of those channels.
+/// Eight channels at a time (lbr_activate8); vmovmskps of (y < 0) gives the sign bits of those channels.
 static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                                  const float *multiplier, const float *bias, const float *addend, size_t lda,
                                  lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
-    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), minus_one = _mm256_set1_ps(-1.0f);
+    const __m256 zero = _mm256_setzero_ps();
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
         const float *skip = addend + r * lda;
@@ -103,12 +96,8 @@ static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size
             for (; j + 8 <= word_end; j += 8) {
                 __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
                                                _mm256_loadu_ps(multiplier + j));
-                __m256 y = _mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j));
-                if (activation == LBR_ACT_RELU) {
-                    y = _mm256_and_ps(y, _mm256_cmp_ps(y, zero, _CMP_GT_OQ));   // y > 0 ? y : +0 (NaN gives 0)
-                } else if (activation == LBR_ACT_HARDTANH) {
-                    y = _mm256_min_ps(one, _mm256_max_ps(minus_one, y));
-                }
+                __m256 y = lbr_activate8(_mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j)),
+                                         activation);
                 _mm256_storeu_ps(dst + j, y);
                 word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ)) << (j % 64);
             }

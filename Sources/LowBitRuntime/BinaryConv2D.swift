@@ -135,7 +135,7 @@ public struct BinaryConv2D: Sendable {
             }
             return .float(out)
         case .signBits:
-            var bits = PackedBits(rows: rows, columns: n)
+            var bits = PackedBits(uninitializedRows: rows, columns: n)   // lbr_output_bits writes every word
             let wordsPerRow = bits.wordsPerRow
             bits.words.withUnsafeMutableBufferPointer { o in
                 let o = o.baseAddress!
@@ -148,24 +148,11 @@ public struct BinaryConv2D: Sendable {
         }
     }
 
-    /// The activation a residual block applies after its sum (fused by ``forwardResidual(_:batch:adding:activation:signs:path:)``).
-    public enum ResidualActivation: Sendable, Equatable {
-        case none, relu, hardTanh
-
-        var kernelValue: lbr_activation {
-            switch self {
-            case .none: LBR_ACT_NONE
-            case .relu: LBR_ACT_RELU
-            case .hardTanh: LBR_ACT_HARDTANH
-            }
-        }
-    }
-
     /// The last convolution of a residual block with the rest of the block fused into its output
     /// transform: `activation(transform(dot) + addend)` per element (the unfused steps' rounding, bit
     /// for bit), plus, with `signs`, the sign bits of the result for the next binary layer. Needs a
     /// ``BinaryOutputTransform/float(multiplier:bias:)`` transform; `addend` has the output's shape.
-    public func forwardResidual(_ input: PackedBits, batch: Int, adding addend: [Float], activation: ResidualActivation,
+    public func forwardResidual(_ input: PackedBits, batch: Int, adding addend: [Float], activation: FusedActivation,
                                 signs: Bool, path: KernelPath = .best) throws -> (floats: [Float], bits: PackedBits?) {
         try checkInput(input, batch: batch)
         guard case let .float(multiplier, bias) = output else {
@@ -176,7 +163,7 @@ public struct BinaryConv2D: Sendable {
             throw LowBitError.shapeMismatch("shortcut of \(addend.count) values for a convolution output of \(rows) x \(n)")
         }
         var out = [Float](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
-        var bits = signs ? PackedBits(rows: rows, columns: n) : nil
+        var bits = signs ? PackedBits(uninitializedRows: rows, columns: n) : nil   // every word written
         let wordsPerRow = PackedBits.wordCount(bits: n)
         out.withUnsafeMutableBufferPointer { o in
             addend.withUnsafeBufferPointer { skip in

@@ -1,15 +1,17 @@
 import LowBitTensor
 
-/// A float NHWC convolution step (im2col + sgemm), optionally reading the signs of its input.
+/// A float NHWC convolution step (``FloatConv2D``), optionally reading the signs of its input, with the
+/// ReLU or hard tanh step after it folded in when there is one.
 struct FloatConvOperation: PackedOperation {
     let name: String
     let input: PackedStep.InputEncoding
     let conv: FloatConv2D
+    var activation: FusedActivation = .none
 
     var kind: String { "conv2d" }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        .float(try conv.forward(value.floats(encoded: input), batch: batch))
+        .float(try conv.forward(value.floats(encoded: input), batch: batch, activation: activation))
     }
 }
 
@@ -50,7 +52,7 @@ struct BinaryConvOperation: PackedOperation {
     }
 
     /// The convolution with a residual sum and activation fused into its output transform.
-    func runResidual(_ value: RuntimeValue, batch: Int, adding addend: [Float], activation: BinaryConv2D.ResidualActivation,
+    func runResidual(_ value: RuntimeValue, batch: Int, adding addend: [Float], activation: FusedActivation,
                      signs: Bool) throws -> (floats: [Float], bits: PackedBits?) {
         guard case let .binary(conv) = engine else { preconditionFailure("runResidual needs sign inputs (takesResidual)") }
         let bits = value.signBits(rows: batch * shape.inputHeight * shape.inputWidth, columns: shape.inputChannels)

@@ -1,4 +1,21 @@
 import CLowBitKernels
+import CLowBitRuntimeKernels
+
+/// An activation applied inside the step before it: after a residual block's sum
+/// (``BinaryConv2D/forwardResidual(_:batch:adding:activation:signs:path:)``) or after a float
+/// convolution (``FloatConv2D/forward(_:batch:activation:path:)``). ReLU is `y > 0 ? y : 0` and hard
+/// tanh `y < -1 ? -1 : y` then `y > 1 ? 1 : y`, as the separate steps (NaN: ReLU gives 0, hard tanh keeps it).
+public enum FusedActivation: Sendable, Equatable {
+    case none, relu, hardTanh
+
+    var kernelValue: lbr_activation {
+        switch self {
+        case .none: LBR_ACT_NONE
+        case .relu: LBR_ACT_RELU
+        case .hardTanh: LBR_ACT_HARDTANH
+        }
+    }
+}
 
 /// Per-element and per-channel float steps: ReLU, hard tanh, an unfolded BatchNorm.
 struct ElementwiseOperation: PackedOperation {

@@ -46,8 +46,9 @@ public struct FloatConv2D: Sendable {
         shape.weightsPerOutput <= 64 && (1...64).contains(shape.outputChannels)
     }
 
-    /// `input` is NHWC `[batch][H][W][C]`; returns `[batch][outH][outW][outputChannels]`.
-    public func forward(_ input: [Float], batch: Int, path: KernelPath = .best) throws -> [Float] {
+    /// `input` is NHWC `[batch][H][W][C]`; returns `[batch][outH][outW][outputChannels]`, with
+    /// `activation` applied to every output (in the direct kernel's store, or after sgemm).
+    public func forward(_ input: [Float], batch: Int, activation: FusedActivation = .none, path: KernelPath = .best) throws -> [Float] {
         guard batch >= 1, input.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels else {
             throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels)")
         }
@@ -55,7 +56,8 @@ public struct FloatConv2D: Sendable {
         if !directWeights.isEmpty {
             var geometry = shape.kernelGeometry(batch: batch)
             return [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
-                lbr_conv_direct_f32(path.isa, input, &geometry, shape.inputChannels, directWeights, bias, n, buffer.baseAddress)
+                lbr_conv_direct_f32(path.isa, input, &geometry, shape.inputChannels, directWeights, bias, n, activation.kernelValue,
+                                    buffer.baseAddress)
                 initialized = rows * n
             }
         }
@@ -77,6 +79,11 @@ public struct FloatConv2D: Sendable {
         }
         BLAS.sgemm(transposeB: true, m: rows, n: n, k: k, a: columns, lda: k, b: weights, ldb: k,
                    beta: bias == nil ? 0 : 1, c: &out, ldc: n)
+        switch activation {
+        case .none: break
+        case .relu: out.withUnsafeMutableBufferPointer { lb_relu_forward($0.baseAddress, $0.baseAddress, $0.count) }
+        case .hardTanh: out.withUnsafeMutableBufferPointer { lb_hardtanh_forward($0.baseAddress, $0.baseAddress, $0.count) }
+        }
         return out
     }
 }

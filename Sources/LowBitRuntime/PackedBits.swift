@@ -36,6 +36,16 @@ public struct PackedBits: Sendable, Equatable {
         words = [UInt64](repeating: 0, count: rows * self.wordsPerRow)
     }
 
+    /// Words left uninitialized, for kernels that write every word of every row (lbr_output_bits,
+    /// lbr_output_residual): no zeroing pass before they run.
+    init(uninitializedRows rows: Int, columns: Int) {
+        self.rows = rows
+        self.columns = columns
+        wordsPerRow = Self.wordCount(bits: columns)
+        let count = rows * wordsPerRow
+        words = [UInt64](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// Packs the signs of a row-major `rows` x `columns` matrix (rows split across threads when large).
     public init(packing values: [Float], rows: Int, columns: Int, path: KernelPath = .best) {
         precondition(values.count == rows * columns, "\(values.count) values for \(rows) x \(columns)")

@@ -12,7 +12,8 @@ struct PackedCompiler {
     let archive: LowBitArchive
     let source: String
     /// Fuse a residual block's sum, the activation after it and the next layer's sign packing into the
-    /// block's last binary convolution (``ResidualOperation``); false runs them as separate steps.
+    /// block's last binary convolution (``ResidualOperation``), and a ReLU or hard tanh into the float
+    /// convolution before it; false runs them as separate steps.
     var fusesResiduals = true
 
     func compile(_ steps: [PackedStep], shape: inout [Int]) throws -> [PackedOperation] {
@@ -61,6 +62,13 @@ struct PackedCompiler {
                 index += consumed
                 continue
             }
+            if step.kind == .conv2d, fusesResiduals, let next, let activation = Self.residualActivation(next),
+               var conv = try compile(step, shape: &shape, consumer: nil) as? FloatConvOperation {
+                conv.activation = activation   // the ReLU or hard tanh after a float convolution joins it
+                operations.append(conv)
+                index += 2
+                continue
+            }
             if let operation = try compile(step, shape: &shape, consumer: consumer) { operations.append(operation) }
             index += consumed
         }
@@ -75,8 +83,8 @@ struct PackedCompiler {
         return (scale, try floats("\(affine.name).shift", [scale.count]))
     }
 
-    /// The activation a residual step takes over from the step after it.
-    private static func residualActivation(_ step: PackedStep) -> BinaryConv2D.ResidualActivation? {
+    /// The activation a residual or float convolution step takes over from the step after it.
+    private static func residualActivation(_ step: PackedStep) -> FusedActivation? {
         switch step.kind {
         case .relu: .relu
         case .hardTanh: .hardTanh

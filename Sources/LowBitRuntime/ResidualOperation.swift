@@ -11,7 +11,7 @@ struct ResidualOperation: PackedOperation {
     let name: String
     let body: [PackedOperation]
     let shortcut: [PackedOperation]
-    var activation: BinaryConv2D.ResidualActivation = .none
+    var activation: FusedActivation = .none
     /// Also return the sign bits of the output (the next step reads signs).
     var emitsSigns = false
     /// Fuse into the body's last binary convolution when it can take the sum (false: run the steps one by one).

@@ -135,9 +135,10 @@ void lbr_conv_direct_pack(const float *w, size_t n, size_t k, float *packed);
 /// out[b][oy][ox][j] = bias[j] (0 when NULL) + sum over taps inside the image, (ky, kx, c) order, of
 /// input * weight: an NHWC convolution with zero padding, one pixel's n <= 64 outputs in registers.
 /// For layers whose patch is short (the grey-image first layer, 1x1 shortcuts), where im2col + sgemm
-/// costs more in copies than in products. Does nothing for n = 0 or n > 64.
+/// costs more in copies than in products. `activation` (lbr_activation, as lbr_output_residual) is
+/// applied to each output. Does nothing for n = 0 or n > 64.
 void lbr_conv_direct_f32(lbr_isa isa, const float *input, const lbr_conv_geometry *g, size_t channels,
-                         const float *packed, const float *bias, size_t n, float *out);
+                         const float *packed, const float *bias, size_t n, lbr_activation activation, float *out);
 
 // ---- Ternary GEMM with group scales (ternary_gemm.c) -----------------------------------------
 /// Bytes of the int8-path weight layout: n rounded up to 8 times k rounded up to 4.
