@@ -80,9 +80,36 @@ static void output_float_avx2(const int32_t *dot, size_t rows, size_t n, size_t 
 }
 
 /// Eight channels at a time (lbr_activate8); vmovmskps of (y < 0) gives the sign bits of those channels.
+/// Contiguous rows and channels in multiples of 8 (every ResNet block): one flat pass, each group of
+/// 8 channels' sign bits stored as one byte of its row's words (x86 is little-endian: bit j of a word is
+/// bit j % 8 of byte j / 8), so no word is assembled across iterations and no per-row loop runs.
+static void output_residual_flat_avx2(const int32_t *dot, size_t rows, size_t n, const float *multiplier, const float *bias,
+                                      const float *addend, lbr_activation activation, float *out, uint64_t *bits,
+                                      size_t words_per_row) {
+    const __m256 zero = _mm256_setzero_ps();
+    uint8_t *bytes = (uint8_t *)bits;
+    if (bytes) memset(bytes, 0, rows * words_per_row * sizeof(uint64_t));   // pad bytes of each row's last word
+    for (size_t r = 0; r < rows; r++) {
+        const size_t base = r * n;
+        uint8_t *row_bytes = bytes ? bytes + r * words_per_row * sizeof(uint64_t) : NULL;
+        for (size_t j = 0; j < n; j += 8) {
+            __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(dot + base + j))),
+                                           _mm256_loadu_ps(multiplier + j));
+            __m256 y = lbr_activate8(_mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(addend + base + j)),
+                                     activation);
+            _mm256_storeu_ps(out + base + j, y);
+            if (row_bytes) row_bytes[j / 8] = (uint8_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
+        }
+    }
+}
+
 static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                                  const float *multiplier, const float *bias, const float *addend, size_t lda,
                                  lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
+    if (n % 8 == 0 && ldd == n && lda == n && ldo == n) {
+        output_residual_flat_avx2(dot, rows, n, multiplier, bias, addend, activation, out, bits, words_per_row);
+        return;
+    }
     const __m256 zero = _mm256_setzero_ps();
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
@@ -117,6 +144,22 @@ static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size
 static void output_bits_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                              const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row) {
     const __m256i lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    if (n % 8 == 0) {
+        // Whole bytes of bits per 8 channels (as output_residual_flat_avx2): byte stores, no word assembly.
+        uint8_t *bytes = (uint8_t *)out;
+        const size_t used = n / 8, row_bytes = words_per_row * sizeof(uint64_t);
+        for (size_t r = 0; r < rows; r++) {
+            const int32_t *src = dot + r * ldd;
+            uint8_t *dst = bytes + r * row_bytes;
+            for (size_t j = 0; j < n; j += 8) {
+                __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
+                                                   _mm256_loadu_si256((const __m256i *)(src + j)));
+                dst[j / 8] = (uint8_t)(_mm256_movemask_ps(_mm256_castsi256_ps(below)) ^ (int)((flip[j / 64] >> (j % 64)) & 0xFF));
+            }
+            for (size_t b = used; b < row_bytes; b++) dst[b] = 0;
+        }
+        return;
+    }
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
         uint64_t *row = out + r * words_per_row;
