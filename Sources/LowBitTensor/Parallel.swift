@@ -1,11 +1,10 @@
+import CLowBitKernels
 import Foundation
-import Dispatch
 
-/// The one threading runtime LowBit uses: `DispatchQueue.concurrentPerform` over contiguous chunks.
+/// The one threading runtime LowBit uses: contiguous chunks on a small persistent pool (`lb_parallel_for`).
 ///
 /// OpenBLAS is pinned to one thread (see ``BLAS``) so that its spinning workers never compete with
-/// these. A fork/join costs about 10 us here (shared/DESIGN.md section 4), so callers pass the
-/// amount of work and small jobs run inline.
+/// these. Callers pass the amount of work and small jobs run inline.
 public enum Parallel {
     /// Threads used for parallel loops; defaults to the number of active processors.
     /// Override with the environment variable `LOWBIT_THREADS`.
@@ -16,29 +15,42 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// Splits `0..<count` into at most `threadCount` contiguous chunks and runs `body(range)` for each,
-    /// in parallel when `work` (an estimate of scalar operations) is large enough to pay for a fork.
-    /// Bodies must only write memory that belongs to their own range.
+    /// Splits `0..<count` into contiguous chunks and runs `body(range)` for each, in parallel on up to
+    /// `threadCount` threads when `work` (an estimate of scalar operations) is large enough to pay for a
+    /// fork. Bodies must only write memory that belongs to their own range.
+    ///
+    /// Up to four chunks per thread, claimed one at a time: when one core runs slower (a busy sibling
+    /// hyperthread, a little core on a phone, a shared virtual CPU here), the other takes more chunks
+    /// instead of waiting for it.
+    ///
+    /// The chunks run on LowBit's own pool (`lb_parallel_for`): persistent workers that spin for about
+    /// 200 us after a job, so a fork/join between consecutive layers costs about a microsecond instead of
+    /// `DispatchQueue.concurrentPerform`'s ~10 us, and chunks of ~16,000 operations (a few microseconds)
+    /// are worth splitting. That is what lets a batch-1 network use both cores.
     public static func forChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-        let minimumWorkPerChunk = 200_000
-        let chunks = min(threadCount, count, max(1, work / minimumWorkPerChunk))
-        if chunks <= 1 {
+        let minimumWorkPerChunk = 16_000
+        let chunks = min(4 * threadCount, count, max(1, work / minimumWorkPerChunk))
+        if chunks <= 1 || threadCount <= 1 {
             body(0..<count)
             return
         }
         withoutActuallyEscaping(body) { body in
-            let box = ChunkBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks
-                let end = count * (chunk + 1) / chunks
-                if start < end { box.body(start..<end) }
+            var job = ChunkJob(body: body, count: count, chunks: chunks)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                lb_parallel_for(chunks, Int32(min(threadCount, chunks)), { context, chunk in
+                    let job = context!.assumingMemoryBound(to: ChunkJob.self).pointee
+                    let start = job.count * chunk / job.chunks, end = job.count * (chunk + 1) / job.chunks
+                    if start < end { job.body(start..<end) }
+                }, pointer)
             }
         }
     }
 }
 
-/// Carries a chunk body into `concurrentPerform`. Safe because every chunk gets a disjoint range and
-/// `forChunks` documents that bodies may only write state owned by their range.
-private struct ChunkBody: @unchecked Sendable {
+/// What `lb_parallel_for` hands each chunk: the body and the split. Safe to share because every chunk
+/// gets a disjoint range and `forChunks` documents that bodies may only write state owned by their range.
+private struct ChunkJob {
     let body: (Range<Int>) -> Void
+    let count: Int
+    let chunks: Int
 }

@@ -6,6 +6,12 @@
 /// 1 when the CPU runs AVX2+FMA code and LOWBIT_FORCE_PORTABLE is not set in the environment.
 int lb_cpu_has_avx2_fma(void);
 
+/// Runs body(context, chunk) for chunk in [0, chunks) on up to `threads` threads (the caller and
+/// threads - 1 persistent pool workers that spin ~200 us between jobs, then sleep), returning when all
+/// are done. Each chunk runs exactly once. Runs inline when chunks or threads is 1, inside a chunk
+/// (nested), or while another thread's job holds the pool (thread_pool.c).
+void lb_parallel_for(long chunks, int threads, void (*body)(void *context, long chunk), void *context);
+
 /// NHWC im2col: input [batch, height, width, channels] -> columns
 /// [batch * outH * outW, kernelH * kernelW * channels], taps in (kh, kw, c) order; padded taps are 0.
 void lb_im2col_nhwc(const float *input, int batch, int height, int width, int channels,
