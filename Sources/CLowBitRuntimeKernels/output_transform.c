@@ -80,106 +80,46 @@ static void output_float_avx2(const int32_t *dot, size_t rows, size_t n, size_t 
 }
 
 /// Eight channels at a time (lbr_activate8); vmovmskps of (y < 0) gives the sign bits of those channels.
-/// Contiguous rows and channels in multiples of 8 (every ResNet block): one flat pass, each group of
-/// 8 channels' sign bits stored as one byte of its row's words (x86 is little-endian: bit j of a word is
-/// bit j % 8 of byte j / 8), so no word is assembled across iterations and no per-row loop runs.
-static void output_residual_flat_avx2(const int32_t *dot, size_t rows, size_t n, const float *multiplier, const float *bias,
-                                      const float *addend, lbr_activation activation, float *out, uint64_t *bits,
-                                      size_t words_per_row) {
-    const __m256 zero = _mm256_setzero_ps();
-    uint8_t *bytes = (uint8_t *)bits;
-    if (bytes) memset(bytes, 0, rows * words_per_row * sizeof(uint64_t));   // pad bytes of each row's last word
-    for (size_t r = 0; r < rows; r++) {
-        const size_t base = r * n;
-        uint8_t *row_bytes = bytes ? bytes + r * words_per_row * sizeof(uint64_t) : NULL;
-        for (size_t j = 0; j < n; j += 8) {
-            __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(dot + base + j))),
-                                           _mm256_loadu_ps(multiplier + j));
-            __m256 y = lbr_activate8(_mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(addend + base + j)),
-                                     activation);
-            _mm256_storeu_ps(out + base + j, y);
-            if (row_bytes) row_bytes[j / 8] = (uint8_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
-        }
-    }
-}
-
+/// Channels in multiples of 8 (every ResNet block; other counts take the reference loop): each group
+/// of 8 channels' sign bits is stored as one byte of its row's words (x86 is little-endian: bit j of a
+/// word is bit j % 8 of byte j / 8), so no word is assembled across iterations.
 static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                                  const float *multiplier, const float *bias, const float *addend, size_t lda,
                                  lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
-    if (n % 8 == 0 && ldd == n && lda == n && ldo == n) {
-        output_residual_flat_avx2(dot, rows, n, multiplier, bias, addend, activation, out, bits, words_per_row);
-        return;
-    }
     const __m256 zero = _mm256_setzero_ps();
+    const size_t used = n / 8, row_bytes = words_per_row * sizeof(uint64_t);
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
         const float *skip = addend + r * lda;
         float *dst = out + r * ldo;
-        // One output word of sign bits at a time, built in a register and stored once.
-        const size_t used = (n + 63) / 64;
-        for (size_t w = 0, j = 0; w < used; w++) {
-            const size_t word_end = lbr_min(n, j + 64);
-            uint64_t word = 0;
-            for (; j + 8 <= word_end; j += 8) {
-                __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
-                                               _mm256_loadu_ps(multiplier + j));
-                __m256 y = lbr_activate8(_mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j)),
-                                         activation);
-                _mm256_storeu_ps(dst + j, y);
-                word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ)) << (j % 64);
-            }
-            for (; j < word_end; j++) {
-                float y = residual_element(src[j], multiplier[j], bias[j], skip[j], activation);
-                dst[j] = y;
-                word |= (uint64_t)(y < 0.0f) << (j % 64);
-            }
-            if (bits) bits[r * words_per_row + w] = word;
+        uint8_t *row = bits ? (uint8_t *)(bits + r * words_per_row) : NULL;
+        for (size_t j = 0; j < n; j += 8) {
+            __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
+                                           _mm256_loadu_ps(multiplier + j));
+            __m256 y = lbr_activate8(_mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j)),
+                                     activation);
+            _mm256_storeu_ps(dst + j, y);
+            if (row) row[j / 8] = (uint8_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
         }
-        if (bits) for (size_t w = used; w < words_per_row; w++) bits[r * words_per_row + w] = 0;
+        if (row) for (size_t b = used; b < row_bytes; b++) row[b] = 0;
     }
 }
 
-/// 8 channels at a time: vpcmpgtd gives threshold > dot, the flip bits of those 8 channels (as
-/// lane masks) are XORed in, and vmovmskps packs the 8 lane signs into a byte of the output word.
+/// 8 channels at a time (channels in multiples of 8; other counts take the reference loop): vpcmpgtd
+/// gives threshold > dot, vmovmskps packs the 8 lane results into a byte, the flip bits of those 8
+/// channels are XORed in, and the byte is stored in place (as in output_residual_avx2).
 static void output_bits_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                              const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row) {
-    const __m256i lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    if (n % 8 == 0) {
-        // Whole bytes of bits per 8 channels (as output_residual_flat_avx2): byte stores, no word assembly.
-        uint8_t *bytes = (uint8_t *)out;
-        const size_t used = n / 8, row_bytes = words_per_row * sizeof(uint64_t);
-        for (size_t r = 0; r < rows; r++) {
-            const int32_t *src = dot + r * ldd;
-            uint8_t *dst = bytes + r * row_bytes;
-            for (size_t j = 0; j < n; j += 8) {
-                __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
-                                                   _mm256_loadu_si256((const __m256i *)(src + j)));
-                dst[j / 8] = (uint8_t)(_mm256_movemask_ps(_mm256_castsi256_ps(below)) ^ (int)((flip[j / 64] >> (j % 64)) & 0xFF));
-            }
-            for (size_t b = used; b < row_bytes; b++) dst[b] = 0;
-        }
-        return;
-    }
+    const size_t used = n / 8, row_bytes = words_per_row * sizeof(uint64_t);
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
-        uint64_t *row = out + r * words_per_row;
-        // One output word at a time, built in a register and stored once.
-        const size_t used = (n + 63) / 64;
-        for (size_t w = 0, j = 0; w < used; w++) {
-            const size_t word_end = lbr_min(n, j + 64);
-            uint64_t word = 0;
-            for (; j + 8 <= word_end; j += 8) {
-                __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
-                                                   _mm256_loadu_si256((const __m256i *)(src + j)));
-                int flip_byte = (int)((flip[j / 64] >> (j % 64)) & 0xFF);
-                __m256i flip_lanes = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(flip_byte), lane_bits), lane_bits);
-                int lanes = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_xor_si256(below, flip_lanes)));
-                word |= (uint64_t)(uint32_t)lanes << (j % 64);
-            }
-            for (; j < word_end; j++) word |= ((uint64_t)(src[j] < threshold[j]) ^ flip_bit(flip, j)) << (j % 64);
-            row[w] = word;
+        uint8_t *dst = (uint8_t *)(out + r * words_per_row);
+        for (size_t j = 0; j < n; j += 8) {
+            __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
+                                               _mm256_loadu_si256((const __m256i *)(src + j)));
+            dst[j / 8] = (uint8_t)(_mm256_movemask_ps(_mm256_castsi256_ps(below)) ^ (int)((flip[j / 64] >> (j % 64)) & 0xFF));
         }
-        for (size_t w = used; w < words_per_row; w++) row[w] = 0;
+        for (size_t b = used; b < row_bytes; b++) dst[b] = 0;
     }
 }
 LBR_AVX2_END
@@ -197,7 +137,7 @@ void lbr_output_residual(lbr_isa isa, const int32_t *dot, size_t rows, size_t n,
                          const float *multiplier, const float *bias, const float *addend, size_t lda,
                          lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
 #if LBR_HAVE_AVX2
-    if (lbr_use_avx2(isa)) {
+    if (lbr_use_avx2(isa) && n % 8 == 0) {
         output_residual_avx2(dot, rows, n, ldd, multiplier, bias, addend, lda, activation, out, ldo, bits, words_per_row);
         return;
     }
@@ -208,7 +148,7 @@ void lbr_output_residual(lbr_isa isa, const int32_t *dot, size_t rows, size_t n,
 void lbr_output_bits(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, size_t ldd,
                      const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row) {
 #if LBR_HAVE_AVX2
-    if (lbr_use_avx2(isa)) { output_bits_avx2(dot, rows, n, ldd, threshold, flip, out, words_per_row); return; }
+    if (lbr_use_avx2(isa) && n % 8 == 0) { output_bits_avx2(dot, rows, n, ldd, threshold, flip, out, words_per_row); return; }
 #endif
     lbr_output_bits_ref(dot, rows, n, ldd, threshold, flip, out, words_per_row);
 }
