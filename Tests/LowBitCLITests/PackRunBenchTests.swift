@@ -54,6 +54,8 @@ struct PackRunBenchTests {
         let report = try CLI.json(bench.stdout)
         let latency = report["latency_us"] as? [String: Double] ?? [:]
         #expect(Set(latency.keys) == ["1", "8"] && latency.values.allSatisfy { $0 > 0 })
+        let fastest = report["latency_min_us"] as? [String: Double] ?? [:]
+        #expect(Set(fastest.keys) == ["1", "8"] && fastest.allSatisfy { $0.value > 0 && $0.value <= latency[$0.key]! })
         let layers = report["layers"] as? [[String: Any]] ?? []
         #expect(layers.map { $0["kind"] as? String } == ["dense", "hardTanh", "binaryDense", "hardTanh", "dense"])
         #expect(try CLI.run(["bench", "train", "--steps", "1", "--batch-size", "8", "--json"]).status == 0)
