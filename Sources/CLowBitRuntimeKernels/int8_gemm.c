@@ -66,6 +66,49 @@ static void i8gemm_portable(const void *a, int a_is_signed, size_t lda, size_t r
     }
 }
 
+void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t width, size_t channels, size_t pad_top,
+                        size_t pad_bottom, size_t pad_left, size_t pad_right, void *out) {
+    const size_t padded_width = width + pad_left + pad_right, padded_height = height + pad_top + pad_bottom;
+    const size_t line = padded_width * channels;
+    const uint8_t *src = input;
+    uint8_t *dst = out;
+    for (size_t b = 0; b < batch; b++) {
+        memset(dst, 0, pad_top * line);
+        dst += pad_top * line;
+        for (size_t y = 0; y < height; y++, dst += line, src += width * channels) {
+            memset(dst, 0, pad_left * channels);
+            memcpy(dst + pad_left * channels, src, width * channels);
+            memset(dst + (pad_left + width) * channels, 0, pad_right * channels);
+        }
+        memset(dst, 0, pad_bottom * line);
+        dst += pad_bottom * line;
+    }
+    (void)padded_height;
+}
+
+/// Byte offset of output pixel r's patch in the padded input.
+LBR_INLINE size_t patch_base(const lbr_patch_geometry *g, size_t r) {
+    const size_t pixels = g->out_h * g->out_w, b = r / pixels, p = r % pixels;
+    return b * g->image_stride + (p / g->out_w) * g->row_step + (p % g->out_w) * g->column_step;
+}
+
+static void i8gemm_patches_portable(const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
+                                    size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc) {
+    const size_t k = g->segments * g->segment_length, k2 = lbr_round_up(k, 2);
+    for (size_t i = row_begin; i < row_end; i++) {
+        const size_t base = patch_base(g, i);
+        for (size_t j = 0; j < n; j++) {
+            const int16_t *column = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2;
+            int32_t sum = 0;
+            for (size_t kk = 0; kk < k; kk++) {
+                size_t index = base + (kk / g->segment_length) * g->segment_stride + kk % g->segment_length;
+                sum += activation(a, a_is_signed, index) * column[(kk / 2) * 2 * TILE_COLUMNS + kk % 2];
+            }
+            acc[i * ldc + j] = sum;
+        }
+    }
+}
+
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
 /// Widens 16 activations of one row to int16 (zero for a missing row).
@@ -75,7 +118,21 @@ LBR_INLINE __m256i widen16(const void *a, int a_is_signed, size_t index, int pre
     return a_is_signed ? _mm256_cvtepi8_epi16(bytes) : _mm256_cvtepu8_epi16(bytes);
 }
 
-/// Widens rows [row, row + rows) of `a` into a [k pair][4][2] int16 panel; missing rows and the
+/// Sixteen k of four rows (widened) -> the panel's [k pair][4][2] order: the rows' k pairs (32-bit
+/// units) transposed with unpack instructions, pair p of rows 0..3 becoming 16 contiguous bytes.
+LBR_INLINE void store_transposed(__m256i r0, __m256i r1, __m256i r2, __m256i r3, int16_t *dst16) {
+    __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
+    __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
+    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    __m256i *dst = (__m256i *)dst16;
+    _mm256_storeu_si256(dst, _mm256_permute2x128_si256(u0, u1, 0x20));
+    _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(u2, u3, 0x20));
+    _mm256_storeu_si256(dst + 2, _mm256_permute2x128_si256(u0, u1, 0x31));
+    _mm256_storeu_si256(dst + 3, _mm256_permute2x128_si256(u2, u3, 0x31));
+}
+
+/// Widens rows [row, row + rows) of `a` into a [k pair][4][2] int16 panel/// Widens rows [row, row + rows) of `a` into a [k pair][4][2] int16 panel; missing rows and the
 /// odd k past the end are 0. Sixteen k at a time, the four rows' k pairs (32-bit units) are
 /// transposed with unpack instructions: pair p of rows 0..3 becomes 16 contiguous bytes.
 static void pack_panel(const void *a, int a_is_signed, size_t lda, size_t row, size_t rows, size_t k, int16_t *panel) {
@@ -86,15 +143,7 @@ static void pack_panel(const void *a, int a_is_signed, size_t lda, size_t row, s
         __m256i r1 = widen16(a, a_is_signed, (row + 1) * lda + kk, rows > 1);
         __m256i r2 = widen16(a, a_is_signed, (row + 2) * lda + kk, rows > 2);
         __m256i r3 = widen16(a, a_is_signed, (row + 3) * lda + kk, rows > 3);
-        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
-        __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
-        __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-        __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-        __m256i *dst = (__m256i *)(panel + (kk / 2) * PANEL_ROWS * 2);
-        _mm256_storeu_si256(dst, _mm256_permute2x128_si256(u0, u1, 0x20));
-        _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(u2, u3, 0x20));
-        _mm256_storeu_si256(dst + 2, _mm256_permute2x128_si256(u0, u1, 0x31));
-        _mm256_storeu_si256(dst + 3, _mm256_permute2x128_si256(u2, u3, 0x31));
+        store_transposed(r0, r1, r2, r3, panel + (kk / 2) * PANEL_ROWS * 2);
     }
     memset(panel + (kk / 2) * PANEL_ROWS * 2, 0, (pairs - kk / 2) * PANEL_ROWS * 2 * sizeof(int16_t));
     for (size_t r = 0; r < rows; r++) {
@@ -104,7 +153,35 @@ static void pack_panel(const void *a, int a_is_signed, size_t lda, size_t row, s
     }
 }
 
-/// 4 rows x 16 columns over `pairs` k pairs, stored into acc (`rows` x `columns` of them).
+/// pack_panel for patch rows (lbr_i8gemm_patches): 16 k at a time inside each run of a patch while the
+/// run has 16 bytes left at an even k, the run's tail (and any pair straddling two runs) element by element.
+static void pack_panel_patches(const uint8_t *a, int a_is_signed, const lbr_patch_geometry *g, size_t row, size_t rows,
+                               int16_t *panel) {
+    const size_t length = g->segment_length, k = g->segments * length;
+    size_t base[PANEL_ROWS];
+    for (size_t r = 0; r < PANEL_ROWS; r++) base[r] = r < rows ? patch_base(g, row + r) : 0;
+    for (size_t s = 0; s < g->segments; s++) {
+        size_t offset = 0;
+        const size_t run = s * g->segment_stride;
+        for (; offset + 16 <= length && (s * length + offset) % 2 == 0; offset += 16) {
+            __m256i r0 = widen16(a, a_is_signed, base[0] + run + offset, 1);
+            __m256i r1 = widen16(a, a_is_signed, base[1] + run + offset, rows > 1);
+            __m256i r2 = widen16(a, a_is_signed, base[2] + run + offset, rows > 2);
+            __m256i r3 = widen16(a, a_is_signed, base[3] + run + offset, rows > 3);
+            store_transposed(r0, r1, r2, r3, panel + ((s * length + offset) / 2) * PANEL_ROWS * 2);
+        }
+        for (; offset < length; offset++) {
+            const size_t t = s * length + offset;
+            for (size_t r = 0; r < PANEL_ROWS; r++) {
+                panel[(t / 2) * PANEL_ROWS * 2 + r * 2 + t % 2] =
+                    r < rows ? (int16_t)activation(a, a_is_signed, base[r] + run + offset) : 0;
+            }
+        }
+    }
+    if (k % 2) for (size_t r = 0; r < PANEL_ROWS; r++) panel[(k / 2) * PANEL_ROWS * 2 + r * 2 + 1] = 0;
+}
+
+/// 4 rows x 16 columns over `pairs` k pairs/// 4 rows x 16 columns over `pairs` k pairs, stored into acc (`rows` x `columns` of them).
 static void tile_4x16(const int16_t *panel, const int16_t *wt, size_t pairs, int32_t *acc, size_t ldc,
                       size_t rows, size_t columns) {
     __m256i c[8];
@@ -137,17 +214,20 @@ static void tile_4x16(const int16_t *panel, const int16_t *wt, size_t pairs, int
 /// The whole row range is widened into panels once; then, for each 16-column weight tile (2 * k
 /// bytes, in L1 or L2), every panel streams past it, each tile covering the full k, so the
 /// accumulators are written once.
-static void i8gemm_avx2(const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
-                        const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
+/// `patches` NULL: rows of `a` at stride lda; otherwise convolution patches read in place.
+static void i8gemm_avx2(const void *a, int a_is_signed, size_t lda, const lbr_patch_geometry *patches, size_t row_begin,
+                        size_t row_end, const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
     const size_t k2 = lbr_round_up(k, 2), pairs = k2 / 2, panels = (row_end - row_begin + PANEL_ROWS - 1) / PANEL_ROWS;
     int16_t *packed_a = malloc(panels * k2 * PANEL_ROWS * sizeof(int16_t));
     if (packed_a == NULL) {
-        i8gemm_portable(a, a_is_signed, lda, row_begin, row_end, packed_w, n, k, acc, ldc);
+        if (patches) i8gemm_patches_portable(a, a_is_signed, patches, row_begin, row_end, packed_w, n, acc, ldc);
+        else i8gemm_portable(a, a_is_signed, lda, row_begin, row_end, packed_w, n, k, acc, ldc);
         return;
     }
     for (size_t p = 0; p < panels; p++) {
-        size_t row = row_begin + p * PANEL_ROWS;
-        pack_panel(a, a_is_signed, lda, row, lbr_min(PANEL_ROWS, row_end - row), k, packed_a + p * k2 * PANEL_ROWS);
+        size_t row = row_begin + p * PANEL_ROWS, rows = lbr_min(PANEL_ROWS, row_end - row);
+        if (patches) pack_panel_patches(a, a_is_signed, patches, row, rows, packed_a + p * k2 * PANEL_ROWS);
+        else pack_panel(a, a_is_signed, lda, row, rows, k, packed_a + p * k2 * PANEL_ROWS);
     }
     for (size_t j = 0; j < n; j += TILE_COLUMNS) {
         const int16_t *wt = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS;
@@ -165,7 +245,17 @@ LBR_AVX2_END
 void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
                 const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
 #if LBR_HAVE_AVX2
-    if (lbr_use_avx2(isa)) { i8gemm_avx2(a, a_is_signed, lda, row_begin, row_end, packed_w, n, k, acc, ldc); return; }
+    if (lbr_use_avx2(isa)) { i8gemm_avx2(a, a_is_signed, lda, NULL, row_begin, row_end, packed_w, n, k, acc, ldc); return; }
 #endif
     i8gemm_portable(a, a_is_signed, lda, row_begin, row_end, packed_w, n, k, acc, ldc);
+}
+
+void lbr_i8gemm_patches(lbr_isa isa, const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
+                        size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc) {
+    const size_t k = g->segments * g->segment_length;
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) { i8gemm_avx2(a, a_is_signed, 0, g, row_begin, row_end, packed_w, n, k, acc, ldc); return; }
+#endif
+    (void)k;
+    i8gemm_patches_portable(a, a_is_signed, g, row_begin, row_end, packed_w, n, acc, ldc);
 }

@@ -61,9 +61,17 @@ struct Int8LayerOperation: PackedOperation {
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
         let rows = patches.rowCount(batch: batch)
-        let acc = input == .uint8
-            ? try gemm.accumulate(uint8: patches.expand(value.uint8Codes(scale: inputScale), batch: batch), rows: rows)
-            : try gemm.accumulate(int8: patches.expand(value.int8Codes(scale: inputScale), batch: batch), rows: rows)
+        let acc: [Int32]
+        switch (patches, input) {
+        case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
+            acc = try gemm.accumulatePatches(value.uint8Codes(scale: inputScale), shape: shape, batch: batch)
+        case let (.convolution(shape), _):
+            acc = try gemm.accumulatePatches(value.int8Codes(scale: inputScale), shape: shape, batch: batch)
+        case (.dense, .uint8):
+            acc = try gemm.accumulate(uint8: value.uint8Codes(scale: inputScale), rows: rows)
+        case (.dense, _):
+            acc = try gemm.accumulate(int8: value.int8Codes(scale: inputScale), rows: rows)
+        }
         switch output {
         case .float:
             // lbr_output_float: Float(acc) * scale + bias per channel, vectorized.

@@ -22,6 +22,29 @@ struct Int8GEMMTests {
         }
     }
 
+    /// The convolution path reads patches in place from a zero frame; it must equal the GEMM over
+    /// lbr_im2col_bytes' rows (zero bytes at padded taps) for every geometry.
+    @Test("convolution patches read in place equal the GEMM over im2col rows", arguments: KernelPath.supported)
+    func patchesMatchIm2col(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 62)
+        for trial in 0..<400 {
+            let shape = try BinaryConvTests.randomShape(&rng), batch = 1 + trial % 3, signed = trial % 2 == 1
+            let k = shape.weightsPerOutput, n = shape.outputChannels
+            let weights = rng.bytes(n * k).map { Int8(bitPattern: $0) }
+            let codes = rng.bytes(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)
+            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+            let rows = batch * shape.outputHeight * shape.outputWidth
+            var geometry = shape.kernelGeometry(batch: batch)
+            var columns = [UInt8](repeating: 0, count: rows * k)
+            lbr_im2col_bytes(codes, shape.inputChannels, &geometry, 0, rows, &columns)
+            var reference = [Int32](repeating: 0, count: rows * n)
+            lbr_i8gemm_ref(columns, signed ? 1 : 0, k, rows, weights, k, n, k, &reference, n)
+            let fast = signed ? try gemm.accumulatePatches(codes.map { Int8(bitPattern: $0) }, shape: shape, batch: batch, path: path)
+                              : try gemm.accumulatePatches(codes, shape: shape, batch: batch, path: path)
+            #expect(fast == reference, "\(shape) batch \(batch) signed \(signed)")
+        }
+    }
+
     @Test("extreme operands at the exactness bound do not saturate")
     func extremes() throws {
         let k = 3_001, n = 3

@@ -175,6 +175,23 @@ void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t 
 void lbr_i8gemm_ref(const void *a, int a_is_signed, size_t lda, size_t m, const int8_t *w, size_t ldw,
                     size_t n, size_t k, int32_t *acc, size_t ldc);
 
+/// Where a convolution's patches lie in a zero-padded NHWC input of 8-bit codes (lbr_pad_nhwc_bytes):
+/// the patch of output pixel r = (b, oy, ox) is `segments` (kernel_h) runs of `segment_length`
+/// (kernel_w * channels) bytes, run s starting at
+///     b * image_stride + oy * row_step + ox * column_step + s * segment_stride.
+typedef struct {
+    size_t segments, segment_length, segment_stride, image_stride, row_step, column_step, out_h, out_w;
+} lbr_patch_geometry;
+/// Copies NHWC bytes [batch][height][width][channels] into a zero frame of pad_top/pad_bottom rows and
+/// pad_left/pad_right columns: [batch][height + pads][width + pads][channels].
+void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t width, size_t channels, size_t pad_top,
+                        size_t pad_bottom, size_t pad_left, size_t pad_right, void *out);
+/// lbr_i8gemm whose row r is the patch of output pixel r, read in place from the padded input `a`
+/// (k = segments * segment_length): no im2col copy; the kernel's A panels are filled straight from the
+/// patches. Bit for bit lbr_i8gemm on lbr_im2col_bytes' rows.
+void lbr_i8gemm_patches(lbr_isa isa, const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
+                        size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc);
+
 // ---- Requantization (requantize.c) -----------------------------------------------------------
 /// gemmlowp/TFLite rounding, see requantize.c: x saturated by a left shift (shift < 0), then
 /// SaturatingRoundingDoublingHighMul(x, multiplier) (ties toward +infinity), then
