@@ -201,6 +201,32 @@ void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per
     }
 }
 
+void lbr_bconv_row_taps_split32(const uint64_t *input, const lbr_conv_geometry *g, uint64_t *out) {
+    const int rows_per_image = g->out_h + 2, width = g->width, height = g->height;
+    const size_t plane = (size_t)rows_per_image * (size_t)g->out_w;
+    for (int b = 0; b < g->batch; b++) {
+        const uint64_t *image = input + (size_t)b * (size_t)height * (size_t)width;
+        uint64_t *pairs = out + (size_t)b * 3 * plane, *vertical = pairs + plane, *third = vertical + plane;
+        for (int yy = 0; yy < rows_per_image; yy++) {
+            const int iy = yy - g->pad_top;
+            const uint64_t *line = iy >= 0 && iy < height ? image + (size_t)iy * (size_t)width : NULL;
+            const uint64_t *below = iy + 1 >= 0 && iy + 1 < height ? image + (size_t)(iy + 1) * (size_t)width : NULL;
+            for (int x = 0; x < g->out_w; x++) {
+                const int x0 = x - g->pad_left;
+                // A pixel of this row or the next, 0 outside the image.
+                #define LBR_PIXEL(row, ix) ((row) != NULL && (ix) >= 0 && (ix) < width ? (row)[ix] : 0)
+                const uint64_t t0 = LBR_PIXEL(line, x0), t1 = LBR_PIXEL(line, x0 + 1), t2 = LBR_PIXEL(line, x0 + 2);
+                const uint64_t next2 = LBR_PIXEL(below, x0 + 2);
+                #undef LBR_PIXEL
+                const size_t at = (size_t)yy * (size_t)g->out_w + (size_t)x;
+                pairs[at] = t0 | t1 << 32;
+                vertical[at] = t2 | next2 << 32;
+                third[at] = t2;
+            }
+        }
+    }
+}
+
 void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, size_t row_end, size_t n,
                                   const int32_t *border_pixel, const int32_t *border_pattern, size_t border_count,
                                   size_t pixels, const int32_t *table) {

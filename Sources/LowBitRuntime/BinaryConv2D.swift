@@ -31,6 +31,8 @@ public struct BinaryConv2D: Sendable {
     /// Stride-1 layers read patches in place: GEMM word k of an output pixel's row sits at this offset
     /// from the pixel's horizontal taps (empty: im2col).
     private var rowTapOffsets: [Int] = []
+    /// The 32-channel 3x3 layout of `rowTapOffsets` (three planes per image, lbr_bconv_row_taps_split32).
+    private var splitRows = false
 
     /// `weights` are OHWI floats `[outputChannels][kernelHeight][kernelWidth][inputChannels]`; only
     /// their signs are kept (sign(0) = +1).
@@ -47,7 +49,19 @@ public struct BinaryConv2D: Sendable {
         // One packed row per (output channel, tap): consecutive rows form an output's GEMM row.
         let tapBits = PackedBits(packing: weights, rows: shape.outputChannels * shape.taps, columns: shape.inputChannels)
         wordsPerPixel = tapBits.wordsPerRow
-        if let words = Self.rowTapWords(shape) {
+        if Self.splitsKernelRows(shape) {
+            // 32 channels, 3x3, stride 1: patches read in place in 5 words (lbr_bconv_row_taps_split32).
+            let t = tapBits.words, taps = shape.taps
+            let words = (0..<shape.outputChannels).flatMap { j -> [UInt64] in
+                let tap = { (ky: Int, kx: Int) in t[j * taps + ky * 3 + kx] }
+                return [tap(0, 0) | tap(0, 1) << 32, tap(1, 0) | tap(1, 1) << 32, tap(2, 0) | tap(2, 1) << 32,
+                        tap(0, 2) | tap(1, 2) << 32, tap(2, 2)]
+            }
+            gemm = BinaryGEMM(weightWords: words, outputCount: shape.outputChannels, wordsPerRow: 5, depth: shape.weightsPerOutput)
+            let (w, plane) = (shape.outputWidth, (shape.outputHeight + 2) * shape.outputWidth)
+            rowTapOffsets = [0, w, 2 * w, plane, 2 * plane + 2 * w]
+            splitRows = true
+        } else if let words = Self.rowTapWords(shape) {
             // Stride 1: patches are read in place from horizontal taps (lbr_bconv_row_taps), one GEMM word
             // group per kernel row; `words` words per kernel row.
             let rowBits = words == 1 && shape.inputChannels < 64
@@ -84,6 +98,12 @@ public struct BinaryConv2D: Sendable {
             return shape.kernelWidth * c <= 64 && shape.kernelHeight <= denseWords ? 1 : nil
         }
         return shape.kernelWidth * PackedBits.wordCount(bits: c)
+    }
+
+    /// 32 channels, 3x3, stride 1: a kernel row is 96 bits, so one-word-per-kernel-row reading would take
+    /// 6 words against dense im2col's 5; lbr_bconv_row_taps_split32 reads the 5 in place instead.
+    static func splitsKernelRows(_ shape: Conv2DShape) -> Bool {
+        shape.inputChannels == 32 && shape.kernelHeight == 3 && shape.kernelWidth == 3 && shape.strideHeight == 1 && shape.strideWidth == 1
     }
 
     /// Whether taps are packed back to back (channels < 64 dividing 64) rather than one word per tap.
@@ -254,12 +274,17 @@ public struct BinaryConv2D: Sendable {
     /// output pixel's kernel rows in place through `rowTapOffsets` (`lbr_bgemm_gathered`).
     private func runInPlace(_ input: PackedBits, batch: Int, path: KernelPath, emit: (UnsafePointer<Int32>, Range<Int>) -> Void) {
         let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
-        let words = rowTapOffsets.count / shape.kernelHeight, blockRows = 128
-        let perImage = (shape.outputHeight + shape.kernelHeight - 1) * shape.outputWidth * words
+        // Words per position (the row stride of the gathered rows) and per image of horizontal taps.
+        let words = splitRows ? 1 : rowTapOffsets.count / shape.kernelHeight, blockRows = 128
+        let perImage = (shape.outputHeight + shape.kernelHeight - 1) * shape.outputWidth * (splitRows ? 3 : words)
         var geometry = shape.kernelGeometry(batch: batch)
         let taps = [UInt64](unsafeUninitializedCapacity: batch * perImage) { buffer, count in
             input.words.withUnsafeBufferPointer { packedInput in
-                lbr_bconv_row_taps(packedInput.baseAddress, shape.inputChannels, wordsPerPixel, &geometry, words, buffer.baseAddress)
+                if splitRows {
+                    lbr_bconv_row_taps_split32(packedInput.baseAddress, &geometry, buffer.baseAddress)
+                } else {
+                    lbr_bconv_row_taps(packedInput.baseAddress, shape.inputChannels, wordsPerPixel, &geometry, words, buffer.baseAddress)
+                }
             }
             count = batch * perImage
         }

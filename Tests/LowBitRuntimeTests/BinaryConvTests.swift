@@ -47,8 +47,13 @@ struct BinaryConvTests {
     @Test("dot products equal the zero-padded convolution of the signs", arguments: KernelPath.supported)
     func matchesSignConvolution(path: KernelPath) throws {
         var rng = SeededGenerator(seed: 41)
-        for _ in 0..<150 {
-            let shape = try Self.randomShape(&rng), batch = 1 + rng.nextInt(below: 2)
+        // Every in-place layout by name (16 channels: merged kernel rows; 32: split rows; 64 and 65:
+        // whole-word taps), then random shapes.
+        let named = try [(16, 3, LayerSpec.Padding.same), (32, 3, .same), (32, 3, .valid), (64, 3, .same), (65, 3, .same), (16, 5, .same)]
+            .map { c, k, padding in try Conv2DShape(inputHeight: 7, inputWidth: 6, inputChannels: c, outputChannels: 9, kernelSize: k, stride: 1,
+                                                    padding: padding) }
+        for trial in 0..<(150 + named.count) {
+            let shape = trial < named.count ? named[trial] : try Self.randomShape(&rng), batch = 1 + rng.nextInt(below: 2)
             let x = rng.signedFloats(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)
             let w = rng.signedFloats(shape.outputChannels * shape.weightsPerOutput)
             let n = shape.outputChannels

@@ -119,6 +119,12 @@ void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_co
 /// ky * out_w * q + i: the kernel rows below each other.
 void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per_pixel, const lbr_conv_geometry *g,
                         size_t q, uint64_t *out);
+/// The 32-channel 3x3 stride-1 case of lbr_bconv_row_taps, read by lbr_bgemm_gathered with 5 words per
+/// patch (dense im2col's count; one-word kernel rows would take 6): per image, three planes of
+/// (out_h + 2) x out_w words over the padded rows yy: taps 0 and 1 of row yy merged (t0 | t1 << 32),
+/// tap 2 of rows yy and yy + 1 (t2 | t2' << 32), and tap 2 of row yy alone. Patch words: the first plane
+/// at rows y, y + 1, y + 2, the second at row y, the third at row y + 2. Taps outside the image are 0.
+void lbr_bconv_row_taps_split32(const uint64_t *input, const lbr_conv_geometry *g, uint64_t *out);
 /// dot[r - row_begin][j] -= table[pattern * n + j] for the rows r in [row_begin, row_end) that are
 /// border pixels: r = image * pixels + border_pixel[i] (ascending, each with its padded-tap pattern
 /// border_pattern[i]); `dot` points at row_begin. Applies the zero-padding correction (binary_conv.c);
