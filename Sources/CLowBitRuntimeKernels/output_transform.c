@@ -80,46 +80,51 @@ static void output_float_avx2(const int32_t *dot, size_t rows, size_t n, size_t 
 }
 
 /// Eight channels at a time (lbr_activate8); vmovmskps of (y < 0) gives the sign bits of those channels.
-/// Channels in multiples of 8 (every ResNet block; other counts take the reference loop): each group
-/// of 8 channels' sign bits is stored as one byte of its row's words (x86 is little-endian: bit j of a
-/// word is bit j % 8 of byte j / 8), so no word is assembled across iterations.
+/// Channels in multiples of 8 (every ResNet block; other counts take the reference loop): each 8
+/// channels' sign bits (vmovmskps) are ORed into a word held in a register, stored once when complete.
 static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                                  const float *multiplier, const float *bias, const float *addend, size_t lda,
                                  lbr_activation activation, float *out, size_t ldo, uint64_t *bits, size_t words_per_row) {
     const __m256 zero = _mm256_setzero_ps();
-    const size_t used = n / 8, row_bytes = words_per_row * sizeof(uint64_t);
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
         const float *skip = addend + r * lda;
         float *dst = out + r * ldo;
-        uint8_t *row = bits ? (uint8_t *)(bits + r * words_per_row) : NULL;
+        uint64_t word = 0;
         for (size_t j = 0; j < n; j += 8) {
             __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
                                            _mm256_loadu_ps(multiplier + j));
             __m256 y = lbr_activate8(_mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j)),
                                      activation);
             _mm256_storeu_ps(dst + j, y);
-            if (row) row[j / 8] = (uint8_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ));
+            word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ)) << (j % 64);
+            if (bits && (j % 64 == 56 || j + 8 == n)) {   // a word is complete: one 8-byte store
+                bits[r * words_per_row + j / 64] = word;
+                word = 0;
+            }
         }
-        if (row) for (size_t b = used; b < row_bytes; b++) row[b] = 0;
+        if (bits) for (size_t w = (n + 63) / 64; w < words_per_row; w++) bits[r * words_per_row + w] = 0;
     }
 }
 
 /// 8 channels at a time (channels in multiples of 8; other counts take the reference loop): vpcmpgtd
-/// gives threshold > dot, vmovmskps packs the 8 lane results into a byte, the flip bits of those 8
-/// channels are XORed in, and the byte is stored in place (as in output_residual_avx2).
+/// gives threshold > dot, vmovmskps packs the 8 lane results into a byte of a word held in a register;
+/// a complete word gets its flip bits XORed in and is stored once (flip's pad bits are 0).
 static void output_bits_avx2(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                              const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row) {
-    const size_t used = n / 8, row_bytes = words_per_row * sizeof(uint64_t);
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
-        uint8_t *dst = (uint8_t *)(out + r * words_per_row);
+        uint64_t *row = out + r * words_per_row, word = 0;
         for (size_t j = 0; j < n; j += 8) {
             __m256i below = _mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)(threshold + j)),
                                                _mm256_loadu_si256((const __m256i *)(src + j)));
-            dst[j / 8] = (uint8_t)(_mm256_movemask_ps(_mm256_castsi256_ps(below)) ^ (int)((flip[j / 64] >> (j % 64)) & 0xFF));
+            word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(below)) << (j % 64);
+            if (j % 64 == 56 || j + 8 == n) {   // a word is complete: flip bits, one 8-byte store
+                row[j / 64] = word ^ flip[j / 64];
+                word = 0;
+            }
         }
-        for (size_t b = used; b < row_bytes; b++) dst[b] = 0;
+        for (size_t w = (n + 63) / 64; w < words_per_row; w++) row[w] = 0;
     }
 }
 LBR_AVX2_END
