@@ -61,7 +61,7 @@ public struct BinaryGEMM: Sendable {
     /// The kernel over `rows` input rows of `wordsPerRow` words, split across threads.
     func multiply(rows: Int, input: UnsafePointer<UInt64>, output: UnsafeMutablePointer<Int32>, outputStride: Int,
                   path: KernelPath) {
-        Parallel.forChunks(rows, work: rows * outputCount * wordsPerRow) { range in
+        Parallel.forChunks(rows, work: rows * outputCount * wordsPerRow, grain: .fine) { range in
             multiply(rowRange: range, input: input, output: output, outputStride: outputStride, path: path)
         }
     }

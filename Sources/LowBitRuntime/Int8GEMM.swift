@@ -79,7 +79,7 @@ public struct Int8GEMM: Sendable {
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { weights in
                 padded.withUnsafeBytes { a in
-                    Parallel.forChunks(rows, work: rows * n * k / 16) { range in
+                    Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
                         lbr_i8gemm_patches(path.isa, a.baseAddress, Code.isSigned ? 1 : 0, &geometry, range.lowerBound, range.upperBound,
                                            weights.baseAddress, n, out, n)
                     }
@@ -105,7 +105,7 @@ public struct Int8GEMM: Sendable {
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { w in
-                Parallel.forChunks(rows, work: rows * n * k / 16) { range in
+                Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
                     lbr_i8gemm(path.isa, input.baseAddress, signed ? 1 : 0, k, range.lowerBound, range.upperBound,
                                w.baseAddress, n, k, out, n)
                 }

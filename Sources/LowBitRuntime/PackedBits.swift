@@ -55,7 +55,7 @@ public struct PackedBits: Sendable, Equatable {
         values.withUnsafeBufferPointer { x in
             words.withUnsafeMutableBufferPointer { out in
                 let x = UnsafeSendablePointer(x.baseAddress!), out = UnsafeSendableMutablePointer(out.baseAddress!)
-                Parallel.forChunks(rows, work: rows * columns / 2) { range in
+                Parallel.forChunks(rows, work: rows * columns / 2, grain: .fine) { range in
                     lbr_pack_signs(path.isa, x.pointer + range.lowerBound * columns, range.count, columns, columns,
                                    out.pointer + range.lowerBound * wordsPerRow, wordsPerRow)
                 }

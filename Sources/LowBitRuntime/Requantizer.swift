@@ -96,7 +96,7 @@ public struct Requantizer: Sendable {
         let out = [Q](unsafeUninitializedCapacity: acc.count) { buffer, initialized in
             initialized = acc.count
             guard let o = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
-            Parallel.forChunks(rows, work: rows * n * 2) { range in
+            Parallel.forChunks(rows, work: rows * n * 2, grain: .fine) { range in
                 acc.withUnsafeBufferPointer { a in
                     lbr_requantize(path.isa, a.baseAddress! + range.lowerBound * n, range.count, n, n, bias, fixed, shifts,
                                    zeroPoint, clampRange.lowerBound, clampRange.upperBound, o + range.lowerBound * n,

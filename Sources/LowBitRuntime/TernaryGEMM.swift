@@ -128,7 +128,7 @@ public struct TernaryGEMM: Sendable {
         let (n, k, group) = (outputCount, inputCount, groupSize)
         out.withUnsafeMutableBufferPointer { o in
             let o = o.baseAddress!
-            Parallel.forChunks(rows, work: rows * n * k / 16) { range in
+            Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
                 lbr_tgemm_u8(path.isa, input, k, range.lowerBound, range.upperBound, packedValues, packedScales, n, k, group,
                              inputScale, correction, bias, o, n)
             }

@@ -15,21 +15,31 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// How finely ``forChunks(_:work:grain:_:)`` splits work.
+    public enum Grain: Sendable {
+        /// At least ~200,000 operations per chunk, one chunk per thread: callers whose chunks carry a
+        /// setup cost of their own (a BLAS call per chunk packs its panels again), such as training.
+        case coarse
+        /// At least ~16,000 operations per chunk, up to four chunks per thread, claimed one at a time:
+        /// kernels without per-call setup, such as the runtime's, where batch-1 layers of a few
+        /// microseconds are worth splitting and a slower core should take fewer chunks.
+        case fine
+
+        var minimumWorkPerChunk: Int { self == .coarse ? 200_000 : 16_000 }
+        var chunksPerThread: Int { self == .coarse ? 1 : 4 }
+    }
+
     /// Splits `0..<count` into contiguous chunks and runs `body(range)` for each, in parallel on up to
     /// `threadCount` threads when `work` (an estimate of scalar operations) is large enough to pay for a
-    /// fork. Bodies must only write memory that belongs to their own range.
-    ///
-    /// Up to four chunks per thread, claimed one at a time: when one core runs slower (a busy sibling
-    /// hyperthread, a little core on a phone, a shared virtual CPU here), the other takes more chunks
-    /// instead of waiting for it.
+    /// fork (see ``Grain``). Bodies must only write memory that belongs to their own range.
     ///
     /// The chunks run on LowBit's own pool (`lb_parallel_for`): persistent workers that spin for about
     /// 200 us after a job, so a fork/join between consecutive layers costs about a microsecond instead of
-    /// `DispatchQueue.concurrentPerform`'s ~10 us, and chunks of ~16,000 operations (a few microseconds)
-    /// are worth splitting. That is what lets a batch-1 network use both cores.
-    public static func forChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-        let minimumWorkPerChunk = 16_000
-        let chunks = min(4 * threadCount, count, max(1, work / minimumWorkPerChunk))
+    /// `DispatchQueue.concurrentPerform`'s ~10 us. Chunks are claimed one at a time: when one core runs
+    /// slower (a busy sibling hyperthread, a little core on a phone, a shared virtual CPU here), the
+    /// other takes more of the fine-grained chunks instead of waiting for it.
+    public static func forChunks(_ count: Int, work: Int, grain: Grain = .coarse, _ body: (Range<Int>) -> Void) {
+        let chunks = min(grain.chunksPerThread * threadCount, count, max(1, work / grain.minimumWorkPerChunk))
         if chunks <= 1 || threadCount <= 1 {
             body(0..<count)
             return

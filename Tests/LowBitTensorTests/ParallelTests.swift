@@ -10,32 +10,51 @@ import Testing
 struct ParallelTests {
     /// How often each index of `0..<count` was visited by forChunks (ranges recorded under a lock,
     /// counted afterwards on this thread).
-    static func visits(count: Int, work: Int, threads: Int = Parallel.threadCount) -> [Int] {
+    static func visits(count: Int, work: Int, grain: Parallel.Grain, threads: Int) -> [Int] {
         let saved = Parallel.threadCount
         Parallel.threadCount = threads
         defer { Parallel.threadCount = saved }
-        return visits(count: count) { body in Parallel.forChunks(count, work: work, body) }
+        return visits(count: count) { body in Parallel.forChunks(count, work: work, grain: grain, body) }
     }
 
     /// Runs `run` with a body that records its ranges; returns the visit count per index.
     static func visits(count: Int, _ run: ((Range<Int>) -> Void) -> Void) -> [Int] {
-        let ranges = Mutex<[Range<Int>]>([])
-        run { range in ranges.withLock { $0.append(range) } }
         var counts = [Int](repeating: 0, count: count)
-        for range in ranges.withLock({ $0 }) { for i in range { counts[i] += 1 } }
+        for range in visitsRanges(count: count, run) { for i in range { counts[i] += 1 } }
         return counts
     }
 
-    @Test("every index runs exactly once for any count, work and thread count")
+    /// The ranges `run`'s body was called with (recorded under a lock).
+    static func visitsRanges(count: Int, _ run: ((Range<Int>) -> Void) -> Void) -> [Range<Int>] {
+        let ranges = Mutex<[Range<Int>]>([])
+        run { range in ranges.withLock { $0.append(range) } }
+        return ranges.withLock { $0 }
+    }
+
+    @Test("every index runs exactly once for any count, work, grain and thread count")
     func coversEveryIndexOnce() {
         for threads in [1, 2, 3, 8] {
             for count in [0, 1, 2, 3, 7, 64, 1000, 4097] {
                 for work in [0, 10_000, 100_000, 10_000_000] {
-                    #expect(Self.visits(count: count, work: work, threads: threads) == [Int](repeating: 1, count: count),
-                            "threads \(threads) count \(count) work \(work)")
+                    for grain in [Parallel.Grain.coarse, .fine] {
+                        #expect(Self.visits(count: count, work: work, grain: grain, threads: threads) == [Int](repeating: 1, count: count),
+                                "threads \(threads) count \(count) work \(work) \(grain)")
+                    }
                 }
             }
         }
+    }
+
+    @Test("coarse grain splits once per thread; fine grain into up to four chunks per thread")
+    func grainSetsTheSplit() {
+        let saved = Parallel.threadCount
+        Parallel.threadCount = 2
+        defer { Parallel.threadCount = saved }
+        let chunks = { (work: Int, grain: Parallel.Grain) in
+            Self.visitsRanges(count: 1000) { body in Parallel.forChunks(1000, work: work, grain: grain, body) }.count
+        }
+        #expect(chunks(10_000_000, .coarse) == 2 && chunks(10_000_000, .fine) == 8)
+        #expect(chunks(100_000, .coarse) == 1 && chunks(100_000, .fine) == 6)   // 100,000 / 16,000 = 6
     }
 
     @Test("ranges are contiguous, non-empty and together cover 0..<count")
@@ -44,7 +63,7 @@ struct ParallelTests {
         Parallel.threadCount = 2
         defer { Parallel.threadCount = saved }
         let ranges = Mutex<[Range<Int>]>([])
-        Parallel.forChunks(1000, work: 10_000_000) { range in ranges.withLock { $0.append(range) } }
+        Parallel.forChunks(1000, work: 10_000_000, grain: .fine) { range in ranges.withLock { $0.append(range) } }
         let sorted = ranges.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
         #expect(sorted.count > 1 && sorted.allSatisfy { !$0.isEmpty })
         #expect(sorted.first?.lowerBound == 0 && sorted.last?.upperBound == 1000)
@@ -57,9 +76,9 @@ struct ParallelTests {
         Parallel.threadCount = 2
         defer { Parallel.threadCount = saved }
         let counts = Self.visits(count: 64 * 50) { record in
-            Parallel.forChunks(64, work: 10_000_000) { outer in
+            Parallel.forChunks(64, work: 10_000_000, grain: .fine) { outer in
                 for i in outer {
-                    Parallel.forChunks(50, work: 10_000_000) { inner in record((i * 50 + inner.lowerBound)..<(i * 50 + inner.upperBound)) }
+                    Parallel.forChunks(50, work: 10_000_000, grain: .fine) { inner in record((i * 50 + inner.lowerBound)..<(i * 50 + inner.upperBound)) }
                 }
             }
         }
@@ -77,7 +96,7 @@ struct ParallelTests {
         DispatchQueue.concurrentPerform(iterations: 4) { caller in
             for round in 0..<300 {
                 let count = 16 + (caller * 7 + round) % 40
-                let counts = Self.visits(count: count) { body in Parallel.forChunks(count, work: 1_000_000, body) }
+                let counts = Self.visits(count: count) { body in Parallel.forChunks(count, work: 1_000_000, grain: .fine, body) }
                 if counts != [Int](repeating: 1, count: count) { failures.add(1, ordering: .relaxed) }
                 if round % 100 == 99 { usleep(300) }   // let the workers fall asleep now and then
             }
