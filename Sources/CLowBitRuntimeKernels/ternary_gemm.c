@@ -92,12 +92,22 @@ enum { QUAD_ROWS = 4, TILES_PER_BLOCK = 32 };
 
 /// Rows [row, row + rows) of `a`, as zero-padded 4-byte quads interleaved by row:
 /// quads[q * QUAD_ROWS + r] = bytes 4q..4q+3 of row r (missing rows and bytes past k are 0).
+/// Whole quads are fixed 4-byte copies (inlined; a variable-length memcpy per quad was a libc call
+/// that took longer than the GEMM itself), the partial last quad byte by byte.
 static void pack_quads(const uint8_t *a, size_t lda, size_t row, size_t rows, size_t k, uint32_t *quads) {
-    const size_t count = lbr_round_up(k, 4) / 4;
-    memset(quads, 0, count * QUAD_ROWS * sizeof(uint32_t));
-    for (size_t r = 0; r < rows; r++) {
+    const size_t count = lbr_round_up(k, 4) / 4, whole = k / 4;
+    for (size_t r = 0; r < QUAD_ROWS; r++) {
+        if (r >= rows) {
+            for (size_t q = 0; q < count; q++) quads[q * QUAD_ROWS + r] = 0;
+            continue;
+        }
         const uint8_t *src = a + (row + r) * lda;
-        for (size_t q = 0; q < count; q++) memcpy(&quads[q * QUAD_ROWS + r], src + 4 * q, lbr_min(4, k - 4 * q));
+        for (size_t q = 0; q < whole; q++) memcpy(&quads[q * QUAD_ROWS + r], src + 4 * q, 4);
+        if (whole < count) {
+            uint32_t last = 0;
+            for (size_t i = 0; i < k - 4 * whole; i++) last |= (uint32_t)src[4 * whole + i] << (8 * i);
+            quads[whole * QUAD_ROWS + r] = last;
+        }
     }
 }
 
