@@ -68,8 +68,7 @@ static void i8gemm_portable(const void *a, int a_is_signed, size_t lda, size_t r
 
 void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t width, size_t channels, size_t pad_top,
                         size_t pad_bottom, size_t pad_left, size_t pad_right, void *out) {
-    const size_t padded_width = width + pad_left + pad_right, padded_height = height + pad_top + pad_bottom;
-    const size_t line = padded_width * channels;
+    const size_t line = (width + pad_left + pad_right) * channels;
     const uint8_t *src = input;
     uint8_t *dst = out;
     for (size_t b = 0; b < batch; b++) {
@@ -83,7 +82,6 @@ void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t w
         memset(dst, 0, pad_bottom * line);
         dst += pad_bottom * line;
     }
-    (void)padded_height;
 }
 
 /// Byte offset of output pixel r's patch in the padded input.

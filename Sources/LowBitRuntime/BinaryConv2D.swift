@@ -236,12 +236,12 @@ public struct BinaryConv2D: Sendable {
     /// `emit` receives each block's corrected dot products and its output row range.
     private func run(_ input: PackedBits, batch: Int, path: KernelPath,
                      emit: (UnsafePointer<Int32>, Range<Int>) -> Void) {
-        let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
-        let rowWords = gemm.wordsPerRow, blockRows = 128, dense = Self.packsTapsDensely(shape)
-        let geometry = shape.kernelGeometry(batch: batch)
         if !rowTapOffsets.isEmpty {
             return runInPlace(input, batch: batch, path: path, emit: emit)
         }
+        let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
+        let rowWords = gemm.wordsPerRow, blockRows = 128, dense = Self.packsTapsDensely(shape)
+        let geometry = shape.kernelGeometry(batch: batch)
         input.words.withUnsafeBufferPointer { packedInput in
             Parallel.forChunks(rows, work: rows * n * rowWords, grain: .fine) { chunk in
                 var geometry = geometry

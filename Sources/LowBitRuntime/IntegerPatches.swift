@@ -1,7 +1,8 @@
 import CLowBitRuntimeKernels
 
 /// How an integer (int8 or ternary) step turns its 8-bit input codes into GEMM rows: a dense layer's
-/// rows as they are, or a convolution's im2col patches in (ky, kx, c) order, the OHWI weight order.
+/// rows as they are, or a convolution's patches in (ky, kx, c) order, the OHWI weight order — expanded
+/// by im2col for ternary steps (`expand`), read in place by int8 steps (`Int8GEMM.accumulatePatches`).
 /// Zero padding is code 0, which is real 0 because the activations have zero point 0 — the value
 /// the training-side convolution pads its quantized input with.
 ///
