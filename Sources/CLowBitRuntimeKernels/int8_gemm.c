@@ -84,17 +84,11 @@ void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t w
     }
 }
 
-/// Byte offset of output pixel r's patch in the padded input.
-LBR_INLINE size_t patch_base(const lbr_patch_geometry *g, size_t r) {
-    const size_t pixels = g->out_h * g->out_w, b = r / pixels, p = r % pixels;
-    return b * g->image_stride + (p / g->out_w) * g->row_step + (p % g->out_w) * g->column_step;
-}
-
 static void i8gemm_patches_portable(const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
                                     size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc) {
     const size_t k = g->segments * g->segment_length, k2 = lbr_round_up(k, 2);
     for (size_t i = row_begin; i < row_end; i++) {
-        const size_t base = patch_base(g, i);
+        const size_t base = lbr_patch_base(g, i);
         for (size_t j = 0; j < n; j++) {
             const int16_t *column = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2;
             int32_t sum = 0;
@@ -157,7 +151,7 @@ static void pack_panel_patches(const uint8_t *a, int a_is_signed, const lbr_patc
                                int16_t *panel) {
     const size_t length = g->segment_length, k = g->segments * length;
     size_t base[PANEL_ROWS];
-    for (size_t r = 0; r < PANEL_ROWS; r++) base[r] = r < rows ? patch_base(g, row + r) : 0;
+    for (size_t r = 0; r < PANEL_ROWS; r++) base[r] = r < rows ? lbr_patch_base(g, row + r) : 0;
     for (size_t s = 0; s < g->segments; s++) {
         size_t offset = 0;
         const size_t run = s * g->segment_stride;

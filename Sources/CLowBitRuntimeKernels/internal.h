@@ -36,6 +36,12 @@ LBR_INLINE float lbr_activate(float y, lbr_activation activation) {
     return y;
 }
 
+/// Byte offset of output pixel r's patch in a padded input (lbr_patch_geometry).
+LBR_INLINE size_t lbr_patch_base(const lbr_patch_geometry *g, size_t r) {
+    const size_t pixels = g->out_h * g->out_w, b = r / pixels, p = r % pixels;
+    return b * g->image_stride + (p / g->out_w) * g->row_step + (p % g->out_w) * g->column_step;
+}
+
 /// 1 when the AVX2 path was both requested and compiled in.
 LBR_INLINE int lbr_use_avx2(lbr_isa isa) { return LBR_HAVE_AVX2 && isa == LBR_ISA_AVX2; }
 

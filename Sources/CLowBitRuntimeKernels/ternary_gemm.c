@@ -85,6 +85,21 @@ static void tgemm_u8_portable(const uint8_t *a, size_t lda, size_t row_begin, si
     }
 }
 
+/// The portable kernel on one patch at a time, gathered into a row first (lda 0 reads it for row i).
+static void tgemm_u8_patches_portable(const uint8_t *a, const lbr_patch_geometry *g, size_t row_begin, size_t row_end,
+                                      const int8_t *packed_t, const float *packed_alpha, size_t n, size_t group,
+                                      float input_scale, const float *correction, const float *bias, float *out, size_t ldo) {
+    const size_t length = g->segment_length, k = g->segments * length;
+    uint8_t *patch = malloc(k ? k : 1);
+    if (patch == NULL) return;
+    for (size_t i = row_begin; i < row_end; i++) {
+        const size_t base = lbr_patch_base(g, i);
+        for (size_t s = 0; s < g->segments; s++) memcpy(patch + s * length, a + base + s * g->segment_stride, length);
+        tgemm_u8_portable(patch, 0, i, i + 1, packed_t, packed_alpha, n, k, group, input_scale, correction, bias, out, ldo);
+    }
+    free(patch);
+}
+
 /// e_g = popcount(plus_g & x_g) - popcount(minus_g & x_g) for group index g (scalar popcounts).
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
@@ -107,6 +122,32 @@ static void pack_quads(const uint8_t *a, size_t lda, size_t row, size_t rows, si
             uint32_t last = 0;
             for (size_t i = 0; i < k - 4 * whole; i++) last |= (uint32_t)src[4 * whole + i] << (8 * i);
             quads[whole * QUAD_ROWS + r] = last;
+        }
+    }
+}
+
+/// pack_quads for convolution patches read in place (lbr_tgemm_u8_patches): runs that start on a quad
+/// boundary and span whole quads are copied 4 bytes at a time, anything else byte by byte.
+static void pack_quads_patches(const uint8_t *a, const lbr_patch_geometry *g, size_t row, size_t rows, uint32_t *quads) {
+    const size_t length = g->segment_length, k = g->segments * length, count = lbr_round_up(k, 4) / 4;
+    for (size_t q = 0; q < count; q++) {
+        for (size_t r = rows; r < QUAD_ROWS; r++) quads[q * QUAD_ROWS + r] = 0;
+    }
+    if (k % 4) for (size_t r = 0; r < rows; r++) quads[(count - 1) * QUAD_ROWS + r] = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const size_t base = lbr_patch_base(g, row + r);
+        for (size_t s = 0; s < g->segments; s++) {
+            const uint8_t *src = a + base + s * g->segment_stride;
+            const size_t first = s * length;
+            if (first % 4 == 0 && length % 4 == 0) {
+                for (size_t q = 0; q < length / 4; q++) memcpy(&quads[(first / 4 + q) * QUAD_ROWS + r], src + 4 * q, 4);
+                continue;
+            }
+            for (size_t i = 0; i < length; i++) {
+                const size_t t = first + i;
+                uint8_t *quad = (uint8_t *)&quads[(t / 4) * QUAD_ROWS + r];
+                quad[t % 4] = src[i];   // little-endian: byte t % 4 of the quad (x86)
+            }
         }
     }
 }
@@ -144,21 +185,24 @@ LBR_INLINE void u8_tile(int tiles, size_t quads_per_group, const uint32_t *quads
 
 /// Loops: blocks of 32 tiles (256 outputs, a 256 KB weight block at k = 1024 stays in L2), then
 /// 4-row panels packed once per block, then pairs of tiles.
-static void tgemm_u8_avx2(const uint8_t *a, size_t lda, size_t row_begin, size_t row_end,
+/// `patches` NULL: rows of `a` at stride lda; otherwise convolution patches read in place.
+static void tgemm_u8_avx2(const uint8_t *a, size_t lda, const lbr_patch_geometry *patches, size_t row_begin, size_t row_end,
                           const int8_t *packed_t, const float *packed_alpha, size_t n, size_t k, size_t group,
                           float input_scale, const float *correction, const float *bias, float *out, size_t ldo) {
     const size_t k4 = lbr_round_up(k, 4), quad_count = k4 / 4, groups = (k + group - 1) / group;
     const size_t tiles = lbr_round_up(n, 8) / 8, quads_per_group = group / 4;
     uint32_t *quads = malloc(quad_count * QUAD_ROWS * sizeof(uint32_t));
     if (quads == NULL) {
-        tgemm_u8_portable(a, lda, row_begin, row_end, packed_t, packed_alpha, n, k, group, input_scale, correction, bias, out, ldo);
+        if (patches) tgemm_u8_patches_portable(a, patches, row_begin, row_end, packed_t, packed_alpha, n, group, input_scale, correction, bias, out, ldo);
+        else tgemm_u8_portable(a, lda, row_begin, row_end, packed_t, packed_alpha, n, k, group, input_scale, correction, bias, out, ldo);
         return;
     }
     for (size_t tb = 0; tb < tiles; tb += TILES_PER_BLOCK) {
         size_t te = lbr_min(tiles, tb + TILES_PER_BLOCK);
         for (size_t i = row_begin; i < row_end; i += QUAD_ROWS) {
             size_t rows = lbr_min(QUAD_ROWS, row_end - i);
-            pack_quads(a, lda, i, rows, k, quads);
+            if (patches) pack_quads_patches(a, patches, i, rows, quads);
+            else pack_quads(a, lda, i, rows, k, quads);
             for (size_t tile = tb; tile < te; tile += 2) {
                 int tile_count = (int)lbr_min(2, te - tile);
                 __m256 sums[QUAD_ROWS * 2];
@@ -195,9 +239,22 @@ void lbr_tgemm_u8(lbr_isa isa, const uint8_t *a, size_t lda, size_t row_begin, s
                   float input_scale, const float *correction, const float *bias, float *out, size_t ldo) {
 #if LBR_HAVE_AVX2
     if (lbr_use_avx2(isa)) {
-        tgemm_u8_avx2(a, lda, row_begin, row_end, packed_t, packed_alpha, n, k, group, input_scale, correction, bias, out, ldo);
+        tgemm_u8_avx2(a, lda, NULL, row_begin, row_end, packed_t, packed_alpha, n, k, group, input_scale, correction, bias, out, ldo);
         return;
     }
 #endif
     tgemm_u8_portable(a, lda, row_begin, row_end, packed_t, packed_alpha, n, k, group, input_scale, correction, bias, out, ldo);
+}
+
+void lbr_tgemm_u8_patches(lbr_isa isa, const uint8_t *a, const lbr_patch_geometry *g, size_t row_begin, size_t row_end,
+                          const int8_t *packed_t, const float *packed_alpha, size_t n, size_t group,
+                          float input_scale, const float *correction, const float *bias, float *out, size_t ldo) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) {
+        tgemm_u8_avx2(a, 0, g, row_begin, row_end, packed_t, packed_alpha, n, g->segments * g->segment_length, group, input_scale,
+                      correction, bias, out, ldo);
+        return;
+    }
+#endif
+    tgemm_u8_patches_portable(a, g, row_begin, row_end, packed_t, packed_alpha, n, group, input_scale, correction, bias, out, ldo);
 }

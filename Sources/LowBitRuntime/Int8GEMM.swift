@@ -56,22 +56,10 @@ public struct Int8GEMM: Sendable {
     /// `[batch][H][W][C]` (`lbr_pad_nhwc_bytes` + `lbr_i8gemm_patches`): the product with
     /// `lbr_im2col_bytes`' rows, bit for bit, without writing them. `Code` is `UInt8` or `Int8`.
     func accumulatePatches<Code: QuantizedByte>(_ codes: [Code], shape: Conv2DShape, batch: Int, path: KernelPath = .best) throws -> [Int32] {
-        let (h, w, c) = (shape.inputHeight, shape.inputWidth, shape.inputChannels)
-        guard codes.count == batch * h * w * c, shape.weightsPerOutput == inputCount else {
-            throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(h) x \(w) x \(c) into a GEMM of \(inputCount) inputs")
+        guard codes.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels, shape.weightsPerOutput == inputCount else {
+            throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels) into a GEMM of \(inputCount) inputs")
         }
-        // A frame wide enough for every patch: the 'same' padding, plus what the last stride step reaches.
-        let top = shape.rows.padBefore, left = shape.columns.padBefore
-        let bottom = max(0, (shape.outputHeight - 1) * shape.strideHeight + shape.kernelHeight - h - top)
-        let right = max(0, (shape.outputWidth - 1) * shape.strideWidth + shape.kernelWidth - w - left)
-        let (hp, wp) = (h + top + bottom, w + left + right)
-        let padded = [Code](unsafeUninitializedCapacity: batch * hp * wp * c) { buffer, count in
-            lbr_pad_nhwc_bytes(codes, batch, h, w, c, top, bottom, left, right, buffer.baseAddress)
-            count = batch * hp * wp * c
-        }
-        var geometry = lbr_patch_geometry(segments: shape.kernelHeight, segment_length: shape.kernelWidth * c,
-                                          segment_stride: wp * c, image_stride: hp * wp * c, row_step: shape.strideHeight * wp * c,
-                                          column_step: shape.strideWidth * c, out_h: shape.outputHeight, out_w: shape.outputWidth)
+        let (padded, geometry) = IntegerPatches.padded(codes, shape: shape, batch: batch)
         let rows = batch * shape.outputHeight * shape.outputWidth, (n, k) = (outputCount, inputCount)
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
         if acc.isEmpty { return acc }
@@ -79,9 +67,11 @@ public struct Int8GEMM: Sendable {
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { weights in
                 padded.withUnsafeBytes { a in
-                    Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
-                        lbr_i8gemm_patches(path.isa, a.baseAddress, Code.isSigned ? 1 : 0, &geometry, range.lowerBound, range.upperBound,
-                                           weights.baseAddress, n, out, n)
+                    withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
+                        Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
+                            lbr_i8gemm_patches(path.isa, a.baseAddress, Code.isSigned ? 1 : 0, g, range.lowerBound, range.upperBound,
+                                               weights.baseAddress, n, out, n)
+                        }
                     }
                 }
             }

@@ -37,4 +37,24 @@ enum IntegerPatches: Sendable {
             initialized = rows * shape.weightsPerOutput
         }
     }
+
+    /// The codes copied into a zero frame wide enough for every patch of the convolution `shape` (its
+    /// 'same' padding plus what the last stride step reaches), and where each patch lies in it: what
+    /// `lbr_i8gemm_patches` and `lbr_tgemm_u8_patches` read in place instead of im2col rows.
+    static func padded<Code: FixedWidthInteger>(_ codes: [Code], shape: Conv2DShape, batch: Int) -> ([Code], lbr_patch_geometry) {
+        let (h, w, c) = (shape.inputHeight, shape.inputWidth, shape.inputChannels)
+        precondition(Code.bitWidth == 8 && codes.count == batch * h * w * c, "8-bit codes of \(batch) x \(h) x \(w) x \(c)")
+        let top = shape.rows.padBefore, left = shape.columns.padBefore
+        let bottom = max(0, (shape.outputHeight - 1) * shape.strideHeight + shape.kernelHeight - h - top)
+        let right = max(0, (shape.outputWidth - 1) * shape.strideWidth + shape.kernelWidth - w - left)
+        let (hp, wp) = (h + top + bottom, w + left + right)
+        let padded = [Code](unsafeUninitializedCapacity: batch * hp * wp * c) { buffer, count in
+            lbr_pad_nhwc_bytes(codes, batch, h, w, c, top, bottom, left, right, buffer.baseAddress)
+            count = batch * hp * wp * c
+        }
+        let geometry = lbr_patch_geometry(segments: shape.kernelHeight, segment_length: shape.kernelWidth * c,
+                                          segment_stride: wp * c, image_stride: hp * wp * c, row_step: shape.strideHeight * wp * c,
+                                          column_step: shape.strideWidth * c, out_h: shape.outputHeight, out_w: shape.outputWidth)
+        return (padded, geometry)
+    }
 }

@@ -87,6 +87,34 @@ public struct TernaryGEMM: Sendable {
         try multiplyBytes(input, rows: rows, offset: Double(inputZeroPoint), inputScale: inputScale, bias: bias, path: path)
     }
 
+    /// A convolution over uint8 NHWC codes `[batch][H][W][C]` (zero point 0) whose patches are read in
+    /// place (`IntegerPatches.padded` + `lbr_tgemm_u8_patches`): ``multiply(uint8:rows:inputScale:inputZeroPoint:bias:path:)``
+    /// on the im2col rows, bit for bit, without writing them.
+    func multiplyPatches(uint8 codes: [UInt8], shape: Conv2DShape, batch: Int, inputScale: Float, bias: [Float]? = nil,
+                         path: KernelPath = .best) throws -> [Float] {
+        guard codes.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels, shape.weightsPerOutput == inputCount else {
+            throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels) into a GEMM of \(inputCount) inputs")
+        }
+        guard bias == nil || bias!.count == outputCount else {
+            throw LowBitError.shapeMismatch("\(bias!.count) biases for \(outputCount) outputs")
+        }
+        let (padded, geometry) = IntegerPatches.padded(codes, shape: shape, batch: batch)
+        let rows = batch * shape.outputHeight * shape.outputWidth, (n, k, group) = (outputCount, inputCount, groupSize)
+        let correction = [Float](repeating: 0, count: n), bias = bias ?? [Float](repeating: 0, count: n)
+        var out = [Float](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
+        if out.isEmpty { return out }
+        out.withUnsafeMutableBufferPointer { o in
+            let o = o.baseAddress!
+            withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
+                Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
+                    lbr_tgemm_u8_patches(path.isa, padded, g, range.lowerBound, range.upperBound, packedValues, packedScales, n, group,
+                                         inputScale, correction, bias, o, n)
+                }
+            }
+        }
+        return out
+    }
+
     /// int8 activations meaning `inputScale * (x - inputZeroPoint)`. They run as `x + 128` through the
     /// unsigned kernel, with the offset `128 + inputZeroPoint` folded into the correction.
     public func multiply(int8 input: [Int8], rows: Int, inputScale: Float, inputZeroPoint: Int32,

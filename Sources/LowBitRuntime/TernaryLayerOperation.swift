@@ -20,6 +20,10 @@ struct TernaryLayerOperation: PackedOperation {
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
         let rows = patches.rowCount(batch: batch)
+        if input == .uint8, case let .convolution(shape) = patches {   // patches read in place, no im2col copy
+            return .float(try gemm.multiplyPatches(uint8: value.uint8Codes(scale: inputScale), shape: shape, batch: batch,
+                                                   inputScale: inputScale, bias: bias))
+        }
         if input == .uint8 {
             return .float(try gemm.multiply(uint8: patches.expand(value.uint8Codes(scale: inputScale), batch: batch), rows: rows,
                                             inputScale: inputScale, inputZeroPoint: 0, bias: bias))

@@ -61,6 +61,26 @@ struct TernaryGEMMTests {
         }
     }
 
+    /// Convolution patches read in place (zero frame + lbr_tgemm_u8_patches) go through the same kernel as
+    /// the im2col rows, so the floats are identical, for every geometry and group size.
+    @Test("convolution patches read in place give the im2col rows' floats exactly", arguments: KernelPath.supported)
+    func patchesMatchIm2col(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 75)
+        for trial in 0..<300 {
+            let shape = try BinaryConvTests.randomShape(&rng), batch = 1 + trial % 3, group = [4, 8, 12, 16][trial % 4]
+            let k = shape.weightsPerOutput, n = shape.outputChannels
+            let (values, scales) = Self.randomTernary(&rng, n: n, k: k, group: group)
+            let gemm = try TernaryGEMM(values: values, scales: scales, outputCount: n, inputCount: k, groupSize: group)
+            let codes = rng.bytes(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)
+            let bias = (0..<n).map { _ in rng.nextNormal() }
+            let rows = batch * shape.outputHeight * shape.outputWidth
+            let columns = IntegerPatches.convolution(shape).expand(codes, batch: batch)
+            let expected = try gemm.multiply(uint8: columns, rows: rows, inputScale: 0.03, inputZeroPoint: 0, bias: bias, path: path)
+            let inPlace = try gemm.multiplyPatches(uint8: codes, shape: shape, batch: batch, inputScale: 0.03, bias: bias, path: path)
+            #expect(inPlace.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape) batch \(batch) group \(group)")
+        }
+    }
+
     @Test("unpacking sign bits to bytes equals the reference", arguments: KernelPath.supported)
     func unpackMatchesReference(path: KernelPath) {
         var rng = SeededGenerator(seed: 74)

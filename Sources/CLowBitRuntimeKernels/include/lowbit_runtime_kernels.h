@@ -146,6 +146,14 @@ void lbr_conv_direct_pack(const float *w, size_t n, size_t k, float *packed);
 void lbr_conv_direct_f32(lbr_isa isa, const float *input, const lbr_conv_geometry *g, size_t channels,
                          const float *packed, const float *bias, size_t n, lbr_activation activation, float *out);
 
+/// Where a convolution's patches lie in a zero-padded NHWC input of 8-bit codes (lbr_pad_nhwc_bytes):
+/// the patch of output pixel r = (b, oy, ox) is `segments` (kernel_h) runs of `segment_length`
+/// (kernel_w * channels) bytes, run s starting at
+///     b * image_stride + oy * row_step + ox * column_step + s * segment_stride.
+typedef struct {
+    size_t segments, segment_length, segment_stride, image_stride, row_step, column_step, out_h, out_w;
+} lbr_patch_geometry;
+
 // ---- Ternary GEMM with group scales (ternary_gemm.c) -----------------------------------------
 /// Bytes of the int8-path weight layout: n rounded up to 8 times k rounded up to 4.
 size_t lbr_tgemm_packed_weight_bytes(size_t n, size_t k);
@@ -164,6 +172,11 @@ void lbr_tgemm_pack_weights(const int8_t *t, size_t ldt, const float *alpha, siz
 void lbr_tgemm_u8(lbr_isa isa, const uint8_t *a, size_t lda, size_t row_begin, size_t row_end,
                   const int8_t *packed_t, const float *packed_alpha, size_t n, size_t k, size_t group,
                   float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
+/// lbr_tgemm_u8 whose row r is the patch of output pixel r, read in place from a zero-padded uint8
+/// input (lbr_patch_geometry, lbr_pad_nhwc_bytes; k = segments * segment_length): no im2col copy.
+void lbr_tgemm_u8_patches(lbr_isa isa, const uint8_t *a, const lbr_patch_geometry *g, size_t row_begin, size_t row_end,
+                          const int8_t *packed_t, const float *packed_alpha, size_t n, size_t group,
+                          float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
 void lbr_tgemm_u8_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *t, size_t ldt,
                       const float *alpha, size_t ld_alpha, size_t n, size_t k, size_t group,
                       float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
@@ -181,13 +194,6 @@ void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t 
 void lbr_i8gemm_ref(const void *a, int a_is_signed, size_t lda, size_t m, const int8_t *w, size_t ldw,
                     size_t n, size_t k, int32_t *acc, size_t ldc);
 
-/// Where a convolution's patches lie in a zero-padded NHWC input of 8-bit codes (lbr_pad_nhwc_bytes):
-/// the patch of output pixel r = (b, oy, ox) is `segments` (kernel_h) runs of `segment_length`
-/// (kernel_w * channels) bytes, run s starting at
-///     b * image_stride + oy * row_step + ox * column_step + s * segment_stride.
-typedef struct {
-    size_t segments, segment_length, segment_stride, image_stride, row_step, column_step, out_h, out_w;
-} lbr_patch_geometry;
 /// Copies NHWC bytes [batch][height][width][channels] into a zero frame of pad_top/pad_bottom rows and
 /// pad_left/pad_right columns: [batch][height + pads][width + pads][channels].
 void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t width, size_t channels, size_t pad_top,
