@@ -136,8 +136,8 @@ void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_co
     }
 }
 
-/// One padded row of lbr_bconv_row_taps for merged kernel rows (q = 1): taps inside [x_inside_begin,
-/// x_inside_end) need no bounds checks; with `channels` and `kernel_w` literals the shifts are constants.
+/// One padded row of lbr_bconv_row_taps for merged kernel rows (q = 1): positions whose taps all lie
+/// inside the row need no bounds checks; with `channels` and `kernel_w` literals the shifts are constants.
 LBR_INLINE void merged_taps_row(const uint64_t *line, int width, int out_w, int pad_left, int kernel_w, size_t channels,
                                 uint64_t *dst) {
     for (int x = 0; x < out_w; x++) {

@@ -124,9 +124,8 @@ LBR_INLINE void store_transposed(__m256i r0, __m256i r1, __m256i r2, __m256i r3,
     _mm256_storeu_si256(dst + 3, _mm256_permute2x128_si256(u2, u3, 0x31));
 }
 
-/// Widens rows [row, row + rows) of `a` into a [k pair][4][2] int16 panel/// Widens rows [row, row + rows) of `a` into a [k pair][4][2] int16 panel; missing rows and the
-/// odd k past the end are 0. Sixteen k at a time, the four rows' k pairs (32-bit units) are
-/// transposed with unpack instructions: pair p of rows 0..3 becomes 16 contiguous bytes.
+/// Widens rows [row, row + rows) of `a` into a [k pair][4][2] int16 panel; missing rows and the
+/// odd k past the end are 0. Sixteen k at a time through store_transposed, the tail element by element.
 static void pack_panel(const void *a, int a_is_signed, size_t lda, size_t row, size_t rows, size_t k, int16_t *panel) {
     const size_t pairs = (k + 1) / 2;
     size_t kk = 0;

@@ -15,6 +15,15 @@ public enum FusedActivation: Sendable, Equatable {
         case .hardTanh: LBR_ACT_HARDTANH
         }
     }
+
+    /// Applies the activation to `values` in place, with the float steps' kernels.
+    func apply(_ values: inout [Float]) {
+        switch self {
+        case .none: break
+        case .relu: values.withUnsafeMutableBufferPointer { lb_relu_forward($0.baseAddress, $0.baseAddress, $0.count) }
+        case .hardTanh: values.withUnsafeMutableBufferPointer { lb_hardtanh_forward($0.baseAddress, $0.baseAddress, $0.count) }
+        }
+    }
 }
 
 /// Per-element and per-channel float steps: ReLU, hard tanh, an unfolded BatchNorm.
@@ -40,12 +49,8 @@ struct ElementwiseOperation: PackedOperation {
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
         var x = value.floats
         switch function {
-        case .relu:
-            let input = x
-            lb_relu_forward(input, &x, x.count)
-        case .hardTanh:
-            let input = x
-            lb_hardtanh_forward(input, &x, x.count)
+        case .relu: FusedActivation.relu.apply(&x)   // in place, no copy of the input
+        case .hardTanh: FusedActivation.hardTanh.apply(&x)
         case let .affine(scale, shift):
             x = perChannel(x, scale: scale, shift: shift)
         }

@@ -79,11 +79,7 @@ public struct FloatConv2D: Sendable {
         }
         BLAS.sgemm(transposeB: true, m: rows, n: n, k: k, a: columns, lda: k, b: weights, ldb: k,
                    beta: bias == nil ? 0 : 1, c: &out, ldc: n)
-        switch activation {
-        case .none: break
-        case .relu: out.withUnsafeMutableBufferPointer { lb_relu_forward($0.baseAddress, $0.baseAddress, $0.count) }
-        case .hardTanh: out.withUnsafeMutableBufferPointer { lb_hardtanh_forward($0.baseAddress, $0.baseAddress, $0.count) }
-        }
+        activation.apply(&out)
         return out
     }
 }

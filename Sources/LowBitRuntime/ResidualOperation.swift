@@ -32,15 +32,7 @@ struct ResidualOperation: PackedOperation {
             throw LowBitError.shapeMismatch("\(name): body gives \(sum.count) values and shortcut \(skip.count)")
         }
         for i in sum.indices { sum[i] += skip[i] }
-        switch activation {
-        case .none: break
-        case .relu: for i in sum.indices { sum[i] = sum[i] > 0 ? sum[i] : 0 }
-        case .hardTanh:
-            for i in sum.indices {
-                let v = sum[i] < -1 ? -1 : sum[i]
-                sum[i] = v > 1 ? 1 : v
-            }
-        }
+        activation.apply(&sum)
         return .float(sum)
     }
 }
