@@ -185,7 +185,8 @@ enum KernelBenchmarks {
     }
 
     /// int8 (uint8 activations, exact int32, then requantized to uint8) and ternary with group
-    /// scales of 4 (uint8 and binary activations), all at 1024^3 against sgemm.
+    /// scales of 4 (uint8 and binary activations with float scales; binary activations with 7-bit
+    /// scale codes), all at 1024^3 against sgemm.
     private static func quantizedGEMMs(rng: inout SeededGenerator) throws -> [Case] {
         let size = 1024, operations = 2.0 * Double(size * size * size)
         let baseline = sgemm(m: size, n: size, k: size, rng: &rng)
@@ -200,6 +201,9 @@ enum KernelBenchmarks {
                                       scales: (0..<(size * groups)).map { _ in rng.nextUniform() }, outputCount: size,
                                       inputCount: size, groupSize: group)
         let signs = PackedBits(packing: (0..<(size * size)).map { _ in rng.nextNormal() }, rows: size, columns: size)
+        let ternaryCodes = try TernarySignGEMM(values: (0..<(size * size)).map { _ in Int8(rng.nextInt(below: 3)) - 1 },
+                                               scales: (0..<(size * groups)).map { _ in rng.nextUniform() }, outputCount: size,
+                                               inputCount: size, groupSize: group)
         let shape = "\(size)x\(size)x\(size)"
         return [
             Case(name: "int8 GEMM (u8 x s8 -> s32)", shape: shape, baselineName: "sgemm", operations: operations,
@@ -214,6 +218,8 @@ enum KernelBenchmarks {
                  baseline: baseline),
             Case(name: "ternary GEMM, group 4, binary activations", shape: shape, baselineName: "sgemm", operations: operations,
                  kernel: { _ = try? ternary.multiply(signs: signs) }, baseline: baseline),
+            Case(name: "ternary GEMM, group 4, binary activations, 7-bit scale codes", shape: shape, baselineName: "sgemm",
+                 operations: operations, kernel: { _ = try? ternaryCodes.multiply(signs: signs) }, baseline: baseline),
         ]
     }
 }

@@ -181,6 +181,25 @@ void lbr_tgemm_u8_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *t, s
                       const float *alpha, size_t ld_alpha, size_t n, size_t k, size_t group,
                       float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
 
+// ---- Ternary weights x sign-bit activations, 7-bit group-scale codes (ternary_sign_gemm.c) ----
+/// Bytes of the packed layout: n times 128 bytes per 256 k (k rounded up to 256).
+size_t lbr_tsgemm_packed_bytes(size_t n, size_t k);
+/// Ternary values t[n][k] in {-1, 0, 1} (stride ldt) and codes q[n][ceil(k / group)] in 0...127
+/// (stride ldc; `group` a multiple of 4) -> the packed layout, and nonzero_sums[j] =
+/// sum_k q[j][k / group] * |t[j][k]|.
+void lbr_tsgemm_pack(const int8_t *t, size_t ldt, const uint8_t *codes, size_t ldc, size_t n, size_t k, size_t group,
+                     uint8_t *packed, int32_t *nonzero_sums);
+/// D[m][j] = sum_g q[j][g] * sum_{k in g} t[j][k] * x[m][k], x = -1 where the sign bit of a is set
+/// and +1 elsewhere (a: rows of lda words, bit k of a row in word k / 64, bit k % 64), rows
+/// [row_begin, row_end). With `dots` non-NULL it receives the exact int32 D (stride ldd); otherwise
+/// out[m][j] = unit[j] * (float)D + bias[j] (bias may be NULL).
+void lbr_tsgemm(lbr_isa isa, const uint64_t *a, size_t lda, size_t row_begin, size_t row_end, const uint8_t *packed,
+                const int32_t *nonzero_sums, size_t n, size_t k, int32_t *dots, size_t ldd, const float *unit,
+                const float *bias, float *out, size_t ldo);
+/// The plain definition of lbr_tsgemm's D, rows [0, m).
+void lbr_tsgemm_ref(const uint64_t *a, size_t lda, size_t m, const int8_t *t, size_t ldt, const uint8_t *codes, size_t ldc,
+                    size_t n, size_t k, size_t group, int32_t *out, size_t ldo);
+
 // ---- Int8 GEMM (int8_gemm.c) -----------------------------------------------------------------
 /// int16 elements of the packed weight layout: n rounded up to 16 times k rounded up to 2.
 size_t lbr_i8gemm_packed_weight_count(size_t n, size_t k);

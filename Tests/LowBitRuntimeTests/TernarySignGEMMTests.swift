@@ -1,0 +1,124 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+import Testing
+@testable import LowBitRuntime
+
+@Suite("Ternary weights x sign bits with 7-bit scale codes")
+struct TernarySignGEMMTests {
+    /// sum_g code[j][g] * sum_{k in g} t[j][k] * x[i][k], x = -1 where bit k of row i is set: plain
+    /// Swift integer loops over the unpacked values, independent of the C kernels and their layout.
+    static func expectedDots(_ input: PackedBits, values: [Int8], codes: [UInt8], n: Int, k: Int, group: Int) -> [Int] {
+        let groups = (k + group - 1) / group
+        var out = [Int](repeating: 0, count: input.rows * n)
+        for i in 0..<input.rows {
+            let signs = (0..<k).map { input.bit(row: i, column: $0) ? -1 : 1 }
+            for j in 0..<n {
+                var total = 0
+                for g in 0..<groups {
+                    var sum = 0
+                    for kk in (g * group)..<min(k, (g + 1) * group) { sum += Int(values[j * k + kk]) * signs[kk] }
+                    total += Int(codes[j * groups + g]) * sum
+                }
+                out[i * n + j] = total
+            }
+        }
+        return out
+    }
+
+    static func randomCodes(_ rng: inout SeededGenerator, _ count: Int) -> [UInt8] {
+        (0..<count).map { _ in rng.nextInt(below: 8) == 0 ? 127 : UInt8(rng.nextInt(below: 128)) }
+    }
+
+    @Test("dot products equal the integer definition exactly on over 100,000 outputs of odd shapes and groups",
+          arguments: KernelPath.supported)
+    func dotsMatchDefinition(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 83)
+        var outputs = 0
+        for trial in 0..<1_600 {
+            let group = [4, 4, 8, 12, 16, 64][trial % 6]
+            let m = 1 + rng.nextInt(below: 9), n = 1 + rng.nextInt(below: 24)
+            let k = 1 + rng.nextInt(below: trial % 10 == 0 ? 1_100 : 300)
+            let values = rng.ternaryValues(n * k), groups = (k + group - 1) / group
+            let codes = Self.randomCodes(&rng, n * groups)
+            let gemm = try TernarySignGEMM(values: values, scaleCodes: codes, units: [Float](repeating: 1, count: n),
+                                           outputCount: n, inputCount: k, groupSize: group)
+            // Rows wider than needed sometimes, with junk in the spare words: only k bits are read.
+            let extra = rng.nextInt(below: 2), words = PackedBits.wordCount(bits: k) + extra
+            var input = PackedBits(rows: m, columns: k, wordsPerRow: words)
+            let random = rng.packedBits(rows: m, columns: k)
+            for r in 0..<m {
+                for w in 0..<words { input.words[r * words + w] = w < random.wordsPerRow ? random.words[r * random.wordsPerRow + w] : rng.next() }
+            }
+            let dots = try gemm.dotProducts(signs: input, path: path)
+            let expected = Self.expectedDots(input, values: values, codes: codes, n: n, k: k, group: group)
+            #expect(dots.map(Int.init) == expected, "m \(m) n \(n) k \(k) group \(group)")
+            if trial % 50 == 0 {   // the C reference twin agrees too
+                var reference = [Int32](repeating: 0, count: m * n)
+                lbr_tsgemm_ref(input.words, words, m, values, k, codes, groups, n, k, group, &reference, n)
+                #expect(reference.map(Int.init) == expected)
+            }
+            outputs += m * n
+        }
+        #expect(outputs >= 100_000)
+    }
+
+    @Test("the largest sums (k = 8192, every code 127) widen from int16 before they overflow", arguments: KernelPath.supported)
+    func extremes(path: KernelPath) throws {
+        let k = 8_192
+        for (value, sign) in [(Int8(1), Float(-1)), (Int8(-1), Float(-1)), (Int8(1), Float(1))] {
+            let gemm = try TernarySignGEMM(values: [Int8](repeating: value, count: 2 * k), scaleCodes: [UInt8](repeating: 127, count: 2 * k / 4),
+                                           units: [1, 1], outputCount: 2, inputCount: k, groupSize: 4)
+            let dots = try gemm.dotProducts(signs: PackedBits(packing: [Float](repeating: sign, count: 5 * k), rows: 5, columns: k), path: path)
+            #expect(dots == [Int32](repeating: Int32(value) * Int32(sign) * 127 * Int32(k), count: 10))
+        }
+    }
+
+    @Test("multiply is unit * dots + bias; the decoded scales are unit * code")
+    func floats() throws {
+        var rng = SeededGenerator(seed: 89)
+        let (n, k, group, m) = (13, 200, 8, 6)
+        let values = rng.ternaryValues(n * k), scales = (0..<(n * 25)).map { _ in rng.nextUniform() * 3 }
+        let gemm = try TernarySignGEMM(values: values, scales: scales, outputCount: n, inputCount: k, groupSize: group)
+        let input = rng.packedBits(rows: m, columns: k), bias = (0..<n).map { _ in rng.nextNormal() }
+        for path in KernelPath.supported {
+            let dots = try gemm.dotProducts(signs: input, path: path)
+            let y = try gemm.multiply(signs: input, bias: bias, path: path)
+            for index in y.indices {
+                let expected = Double(gemm.units[index % n]) * Double(dots[index]) + Double(bias[index % n])
+                #expect(abs(Double(y[index]) - expected) <= 1e-6 * abs(expected) + 1e-5)
+            }
+            // Against the float-scale kernel run on the decoded scales.
+            let floatScales = try TernaryGEMM(values: values, scales: gemm.scales, outputCount: n, inputCount: k, groupSize: group)
+            let reference = try floatScales.multiply(signs: input, path: path)
+            for index in y.indices { #expect(abs(y[index] - bias[index % n] - reference[index]) <= 1e-3) }
+        }
+        let decoded = gemm.scales
+        for j in 0..<n {
+            #expect(gemm.scaleCodes[(j * 25)..<((j + 1) * 25)].max() == 127)
+            for g in 0..<25 { #expect(abs(decoded[j * 25 + g] - scales[j * 25 + g]) <= abs(gemm.units[j]) / 2 * 1.0001) }
+        }
+    }
+
+    @Test("encoding: one sign per row, zero rows, rounding to the nearest code")
+    func encoding() throws {
+        let (codes, units) = try TernarySignGEMM.encode(scales: [127, 63.5, 0, 0.4, 0, 0, 0, 0, -127, -63, -1.5, 0], groupCount: 4)
+        #expect(units == [1, 0, -1])
+        #expect(codes == [127, 64, 0, 0, 0, 0, 0, 0, 127, 63, 2, 0])   // halves round away from zero
+        #expect(throws: LowBitError.self) { try TernarySignGEMM.encode(scales: [1, -1], groupCount: 2) }
+        #expect(throws: LowBitError.self) { try TernarySignGEMM.encode(scales: [1, .nan], groupCount: 2) }
+        #expect(throws: LowBitError.self) { try TernarySignGEMM.encode(scales: [1, 2, 3], groupCount: 2) }
+    }
+
+    @Test("bad weights, codes, units and inputs are rejected with a message")
+    func validation() throws {
+        let ones = [Int8](repeating: 1, count: 8)
+        #expect(throws: LowBitError.self) { try TernarySignGEMM(values: ones, scaleCodes: [1, 1], units: [1], outputCount: 1, inputCount: 8, groupSize: 6) }
+        #expect(throws: LowBitError.self) { try TernarySignGEMM(values: [2] + ones.dropFirst(), scaleCodes: [1, 1], units: [1], outputCount: 1, inputCount: 8, groupSize: 4) }
+        #expect(throws: LowBitError.self) { try TernarySignGEMM(values: ones, scaleCodes: [1, 128], units: [1], outputCount: 1, inputCount: 8, groupSize: 4) }
+        #expect(throws: LowBitError.self) { try TernarySignGEMM(values: ones, scaleCodes: [1], units: [1], outputCount: 1, inputCount: 8, groupSize: 4) }
+        #expect(throws: LowBitError.self) { try TernarySignGEMM(values: ones, scaleCodes: [1, 1], units: [.infinity], outputCount: 1, inputCount: 8, groupSize: 4) }
+        let gemm = try TernarySignGEMM(values: ones, scaleCodes: [1, 1], units: [1], outputCount: 1, inputCount: 8, groupSize: 4)
+        #expect(throws: LowBitError.self) { try gemm.dotProducts(signs: PackedBits(rows: 1, columns: 7)) }
+        #expect(throws: LowBitError.self) { try gemm.multiply(signs: PackedBits(rows: 1, columns: 8), bias: [1, 2]) }
+    }
+}
