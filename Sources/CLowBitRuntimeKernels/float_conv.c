@@ -28,12 +28,15 @@ LBR_INLINE void tap_range(int o, int stride, int pad, int kernel, int size, int 
 }
 
 static void conv_direct_portable(const float *input, const lbr_conv_geometry *g, size_t channels, const float *packed,
-                                 const float *bias, size_t n, lbr_activation activation, float *out) {
+                                 const float *bias, size_t n, lbr_activation activation, size_t row_begin, size_t row_end,
+                                 float *out) {
     const size_t np = lbr_round_up(n, 8);
     float acc[64];
-    for (int b = 0; b < g->batch; b++) {
+    out += row_begin * (size_t)g->out_w * n;
+    for (size_t row = row_begin; row < row_end; row++) {
+        const int b = (int)(row / (size_t)g->out_h), oy = (int)(row % (size_t)g->out_h);
         const float *image = input + (size_t)b * (size_t)g->height * (size_t)g->width * channels;
-        for (int oy = 0; oy < g->out_h; oy++) {
+        {
             int y0, ky0, ky1;
             tap_range(oy, g->stride_h, g->pad_top, g->kernel_h, g->height, &y0, &ky0, &ky1);
             for (int ox = 0; ox < g->out_w; ox++, out += n) {
@@ -101,13 +104,16 @@ LBR_INLINE void direct_pixels(int pixels, int vectors, const float *image, const
 
 /// Runs of 4 (2 for more than 2 vectors, to stay in 16 registers) interior pixels, then single pixels.
 LBR_INLINE void conv_direct_pixels(int vectors, const float *input, const lbr_conv_geometry *g, size_t channels,
-                                   const float *packed, const float *bias, size_t n, lbr_activation activation, float *out) {
+                                   const float *packed, const float *bias, size_t n, lbr_activation activation,
+                                   size_t row_begin, size_t row_end, float *out) {
     float padded_bias[64] = {0};
     if (bias) memcpy(padded_bias, bias, n * sizeof(float));
     const int run = vectors <= 2 ? 4 : (vectors <= 4 ? 2 : 1);
-    for (int b = 0; b < g->batch; b++) {
+    out += row_begin * (size_t)g->out_w * n;
+    for (size_t row = row_begin; row < row_end; row++) {
+        const int b = (int)(row / (size_t)g->out_h), oy = (int)(row % (size_t)g->out_h);
         const float *image = input + (size_t)b * (size_t)g->height * (size_t)g->width * channels;
-        for (int oy = 0; oy < g->out_h; oy++) {
+        {
             int y0, ky0, ky1;
             tap_range(oy, g->stride_h, g->pad_top, g->kernel_h, g->height, &y0, &ky0, &ky1);
             for (int ox = 0; ox < g->out_w;) {
@@ -131,26 +137,28 @@ LBR_INLINE void conv_direct_pixels(int vectors, const float *input, const lbr_co
 }
 
 static void conv_direct_avx2(const float *input, const lbr_conv_geometry *g, size_t channels, const float *packed,
-                             const float *bias, size_t n, lbr_activation activation, float *out) {
+                             const float *bias, size_t n, lbr_activation activation, size_t row_begin, size_t row_end,
+                             float *out) {
     switch (lbr_round_up(n, 8) / 8) {
-    case 1: conv_direct_pixels(1, input, g, channels, packed, bias, n, activation, out); break;
-    case 2: conv_direct_pixels(2, input, g, channels, packed, bias, n, activation, out); break;
-    case 3: conv_direct_pixels(3, input, g, channels, packed, bias, n, activation, out); break;
-    case 4: conv_direct_pixels(4, input, g, channels, packed, bias, n, activation, out); break;
-    case 5: conv_direct_pixels(5, input, g, channels, packed, bias, n, activation, out); break;
-    case 6: conv_direct_pixels(6, input, g, channels, packed, bias, n, activation, out); break;
-    case 7: conv_direct_pixels(7, input, g, channels, packed, bias, n, activation, out); break;
-    default: conv_direct_pixels(8, input, g, channels, packed, bias, n, activation, out); break;
+    case 1: conv_direct_pixels(1, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
+    case 2: conv_direct_pixels(2, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
+    case 3: conv_direct_pixels(3, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
+    case 4: conv_direct_pixels(4, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
+    case 5: conv_direct_pixels(5, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
+    case 6: conv_direct_pixels(6, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
+    case 7: conv_direct_pixels(7, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
+    default: conv_direct_pixels(8, input, g, channels, packed, bias, n, activation, row_begin, row_end, out); break;
     }
 }
 LBR_AVX2_END
 #endif
 
 void lbr_conv_direct_f32(lbr_isa isa, const float *input, const lbr_conv_geometry *g, size_t channels,
-                         const float *packed, const float *bias, size_t n, lbr_activation activation, float *out) {
+                         const float *packed, const float *bias, size_t n, lbr_activation activation,
+                         size_t row_begin, size_t row_end, float *out) {
     if (n == 0 || n > 64) return;
 #if LBR_HAVE_AVX2
-    if (lbr_use_avx2(isa)) { conv_direct_avx2(input, g, channels, packed, bias, n, activation, out); return; }
+    if (lbr_use_avx2(isa)) { conv_direct_avx2(input, g, channels, packed, bias, n, activation, row_begin, row_end, out); return; }
 #endif
-    conv_direct_portable(input, g, channels, packed, bias, n, activation, out);
+    conv_direct_portable(input, g, channels, packed, bias, n, activation, row_begin, row_end, out);
 }

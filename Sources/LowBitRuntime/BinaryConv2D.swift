@@ -243,7 +243,7 @@ public struct BinaryConv2D: Sendable {
         let rowWords = gemm.wordsPerRow, blockRows = 128, dense = Self.packsTapsDensely(shape)
         let geometry = shape.kernelGeometry(batch: batch)
         input.words.withUnsafeBufferPointer { packedInput in
-            Parallel.forChunks(rows, work: rows * n * rowWords, grain: .fine) { chunk in
+            Parallel.forChunks(rows, work: rows * n * rowWords * BinaryGEMM.workPerWord, grain: .fine) { chunk in
                 var geometry = geometry
                 var columns = [UInt64](repeating: 0, count: blockRows * rowWords)
                 var dots = [Int32](repeating: 0, count: blockRows * n)
@@ -290,7 +290,7 @@ public struct BinaryConv2D: Sendable {
         }
         taps.withUnsafeBufferPointer { taps in
             rowTapOffsets.withUnsafeBufferPointer { offsets in
-                Parallel.forChunks(rows, work: rows * n * gemm.wordsPerRow, grain: .fine) { chunk in
+                Parallel.forChunks(rows, work: rows * n * gemm.wordsPerRow * BinaryGEMM.workPerWord, grain: .fine) { chunk in
                     var dots = [Int32](unsafeUninitializedCapacity: blockRows * n) { _, count in count = blockRows * n }
                     dots.withUnsafeMutableBufferPointer { d in
                         var start = chunk.lowerBound

@@ -54,10 +54,15 @@ public struct FloatConv2D: Sendable {
         }
         let rows = batch * shape.outputHeight * shape.outputWidth, k = shape.weightsPerOutput, n = shape.outputChannels
         if !directWeights.isEmpty {
-            var geometry = shape.kernelGeometry(batch: batch)
+            let geometry = shape.kernelGeometry(batch: batch), outputRows = batch * shape.outputHeight
             return [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
-                lbr_conv_direct_f32(path.isa, input, &geometry, shape.inputChannels, directWeights, bias, n, activation.kernelValue,
-                                    buffer.baseAddress)
+                let out = buffer.baseAddress!
+                withUnsafePointer(to: geometry) { g in
+                    Parallel.forChunks(outputRows, work: rows * n * k, grain: .fine) { range in
+                        lbr_conv_direct_f32(path.isa, input, g, shape.inputChannels, directWeights, bias, n, activation.kernelValue,
+                                            range.lowerBound, range.upperBound, out)
+                    }
+                }
                 initialized = rows * n
             }
         }

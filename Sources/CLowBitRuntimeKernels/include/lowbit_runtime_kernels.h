@@ -142,9 +142,11 @@ void lbr_conv_direct_pack(const float *w, size_t n, size_t k, float *packed);
 /// input * weight: an NHWC convolution with zero padding, one pixel's n <= 64 outputs in registers.
 /// For layers whose patch is short (the grey-image first layer, 1x1 shortcuts), where im2col + sgemm
 /// costs more in copies than in products. `activation` (lbr_activation, as lbr_output_residual) is
-/// applied to each output. Does nothing for n = 0 or n > 64.
+/// applied to each output. Computes the output rows (b, oy) with b * out_h + oy in [row_begin, row_end)
+/// (so threads can split them); `out` points at the whole output. Does nothing for n = 0 or n > 64.
 void lbr_conv_direct_f32(lbr_isa isa, const float *input, const lbr_conv_geometry *g, size_t channels,
-                         const float *packed, const float *bias, size_t n, lbr_activation activation, float *out);
+                         const float *packed, const float *bias, size_t n, lbr_activation activation,
+                         size_t row_begin, size_t row_end, float *out);
 
 /// Where a convolution's patches lie in a zero-padded NHWC input of 8-bit codes (lbr_pad_nhwc_bytes):
 /// the patch of output pixel r = (b, oy, ox) is `segments` (kernel_h) runs of `segment_length`
