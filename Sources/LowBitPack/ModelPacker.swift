@@ -54,8 +54,8 @@ private struct Walker {
             case .dense where quantizers[layer.name]?.weight?.scheme == "uniform",
                  .conv2d where quantizers[layer.name]?.weight?.scheme == "uniform":
                 steps.append(try int8Layer(layer))
-            case .dense where quantizers[layer.name]?.weight?.scheme == "fgq",
-                 .conv2d where quantizers[layer.name]?.weight?.scheme == "fgq":
+            case .dense where ["fgq", "twn"].contains(quantizers[layer.name]?.weight?.scheme),
+                 .conv2d where ["fgq", "twn"].contains(quantizers[layer.name]?.weight?.scheme):
                 steps.append(try ternaryLayer(layer))
             case .dense, .conv2d:
                 let next = layers.dropFirst(index + 1).first
@@ -125,19 +125,36 @@ private struct Walker {
         return step
     }
 
-    /// An FGQ ternary dense or conv layer: the two bit-planes of its codes, its group scales, the input
-    /// scale from the calibrated activation range.
+    /// A ternary dense or conv layer (FGQ, or TWN): the two bit-planes of its codes, its group scales,
+    /// the input scale from the calibrated activation range.
+    ///
+    /// The runtime's groups run along a weight row in multiples of 4. FGQ groups of such a size pack
+    /// as they are; one scale per row (FGQ `channel`) or per tensor (FGQ `tensor`, TWN) packs as one
+    /// group per row, `groupSize` the row length rounded up to 4, the tensor's scale repeated per row.
     private mutating func ternaryLayer(_ layer: LayerSpec) throws -> PackedStep {
         let name = layer.name, spec = quantizers[name]?.weight
-        let groupSize = spec?.groupSize ?? 4
-        guard (spec?.granularity ?? "group") == "group", groupSize % 4 == 0,
-              let rule = TernaryThresholdRule(rawValue: spec?.delta ?? "optimal") else {
-            throw LowBitError.unsupported("layer \(name): ternary weights pack with group scales of a multiple of 4 weights (have \(String(describing: spec)))")
-        }
         let (inputEncoding, inputScale) = try eightBitInput(name)
         guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
         let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
-        let (codes, scales) = try fgqTernarize(weights: weight.data, rowLength: rowLength, groupSize: groupSize, delta: rule)
+        let twn = spec?.scheme == "twn", granularity = twn ? "tensor" : spec?.granularity ?? "group"
+        guard let rule = twn ? .heuristic : TernaryThresholdRule(rawValue: spec?.delta ?? "optimal") else {
+            throw LowBitError.unsupported("layer \(name): ternary threshold rule '\(spec?.delta ?? "")' is not one of optimal, heuristic")
+        }
+        var codes: [Int8], scales: [Float], groupSize: Int
+        switch granularity {
+        case "group" where (spec?.groupSize ?? 4) % 4 == 0:
+            groupSize = spec?.groupSize ?? 4
+            (codes, scales) = try fgqTernarize(weights: weight.data, rowLength: rowLength, groupSize: groupSize, delta: rule)
+        case "channel":
+            (codes, scales) = try fgqTernarize(weights: weight.data, rowLength: rowLength, groupSize: rowLength, delta: rule)
+            groupSize = (rowLength + 3) / 4 * 4
+        case "tensor":
+            (codes, scales) = try fgqTernarize(weights: weight.data, rowLength: weight.count, groupSize: weight.count, delta: rule)
+            scales = [Float](repeating: scales[0], count: outputs)
+            groupSize = (rowLength + 3) / 4 * 4
+        default:
+            throw LowBitError.unsupported("layer \(name): ternary weights pack with groups of a multiple of 4 weights, one scale per channel or one per tensor (have \(String(describing: spec)))")
+        }
         for (plane, value) in [("plus", Int8(1)), ("minus", Int8(-1))] {
             let bits = PackedBits(packing: codes.map { $0 == value ? -1 : 1 }, rows: outputs, columns: rowLength)
             output.append(try StoredTensor(name: "\(name).\(plane)", shape: [outputs, bits.wordsPerRow], values: bits.words))

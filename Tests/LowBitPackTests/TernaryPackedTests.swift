@@ -25,4 +25,50 @@ struct TernaryPackedTests {
         let agree = zip(actual, expected).filter { $0 == $1 }.count
         #expect(Double(agree) >= 0.99 * Double(data.count), "\(agree) of \(data.count) agree")
     }
+
+    /// The ternary-fgq preset with the ternary rule's weight spec replaced by `weight`.
+    static func ternaryModel(_ spec: ModelSpec, weight: QuantizerSpec, seed: UInt64) throws -> Model {
+        var rng = SeededGenerator(seed: seed)
+        let model = try Model(spec: spec, rng: &rng)
+        var policy = try PolicyPresets.make("ternary-fgq", for: spec)
+        policy.rules = policy.rules.map { $0.pattern == "*" ? PrecisionRule(pattern: "*", weight: weight, input: $0.input) : $0 }
+        try model.apply(policy: policy)
+        return model
+    }
+
+    @Test("TWN and per-channel ternary layers pack as one group per row and predict what the fake-quantized model predicts",
+          arguments: [QuantizerSpec(scheme: "twn"), QuantizerSpec(scheme: "fgq", granularity: "channel"),
+                      QuantizerSpec(scheme: "fgq", granularity: "tensor", delta: "heuristic")])
+    func perRowAndPerTensorScales(weight: QuantizerSpec) throws {
+        let data = try PackFixtures.mnistSlice(200)
+        for spec in [try Models.mlp(inputShape: [28, 28, 1], hidden: [64, 30], classCount: 10),
+                     try Models.lenet(inputShape: [28, 28, 1], classCount: 10, channels: [6, 10, 30])] {
+            let model = try Self.ternaryModel(spec, weight: weight, seed: 37)
+            try model.calibrate(batches: [(x: try PackFixtures.normalization.apply(to: data.features), y: data.labels)])
+            let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
+            let plan = try archive.metadata["packed"]!.decode(PackedPlan.self, what: "plan")
+            let ternary = plan.steps.filter { $0.kind == .ternaryDense || $0.kind == .ternaryConv2d }
+            #expect(!ternary.isEmpty)
+            for step in ternary {
+                let scales = try archive.tensor(named: "\(step.name).scales")
+                let values = try scales.floatTensor().data
+                let rowLength = (step.inFeatures ?? 0) + (step.kernelSize ?? 0) * (step.kernelSize ?? 0) * (step.inChannels ?? 0)
+                #expect(scales.shape[1] == 1 && step.groupSize == (rowLength + 3) / 4 * 4, "\(step.name): \(scales.shape), group \(String(describing: step.groupSize))")
+                if weight.granularity != "channel" { #expect(Set(values).count == 1, "\(step.name): one scale for the tensor") }
+            }
+            let expected = PackFixtures.argmax(try PackFixtures.reference(model, data.features))
+            let actual = try PackedModel(archive: archive).classify(data.features)
+            let agree = zip(actual, expected).filter { $0 == $1 }.count
+            #expect(Double(agree) >= 0.99 * Double(data.count), "\(spec.name) \(weight.scheme): \(agree) of \(data.count) agree")
+        }
+    }
+
+    @Test("ternary groups the runtime cannot split (not a multiple of 4) are refused by name")
+    func oddGroupsRefused() throws {
+        let spec = try Models.mlp(inputShape: [28, 28, 1], hidden: [64, 30], classCount: 10)
+        let model = try Self.ternaryModel(spec, weight: QuantizerSpec(scheme: "fgq", granularity: "group", groupSize: 6), seed: 41)
+        let data = try PackFixtures.mnistSlice(20)
+        try model.calibrate(batches: [(x: try PackFixtures.normalization.apply(to: data.features), y: data.labels)])
+        #expect { try ModelPacker.pack(model, metadata: [:]) } throws: { "\($0)".contains("fc2") && "\($0)".contains("multiple of 4") }
+    }
 }
