@@ -42,6 +42,8 @@ LBR_INLINE int32_t clamp_add(int32_t y, int32_t zero_point, int32_t qmin, int32_
 }
 
 LBR_INLINE int32_t wrapping_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+/// a << s in two's complement (as vpslld), defined for negative a.
+LBR_INLINE int32_t shift_left(int32_t a, int32_t s) { return (int32_t)((uint32_t)a << s); }
 
 LBR_INLINE void store_quantized(void *out, int out_is_signed, size_t index, int32_t value) {
     if (out_is_signed) {
@@ -51,12 +53,12 @@ LBR_INLINE void store_quantized(void *out, int out_is_signed, size_t index, int3
     }
 }
 
-void lbr_requantize_ref(const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+void lbr_requantize_ref(const int32_t *acc, size_t rows, size_t n, size_t ldacc, int32_t acc_shift,
                         const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                         int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo) {
     for (size_t r = 0; r < rows; r++) {
         for (size_t j = 0; j < n; j++) {
-            int32_t y = lbr_requantize_one(wrapping_add(acc[r * ldacc + j], bias[j]), multiplier[j], shift[j]);
+            int32_t y = lbr_requantize_one(wrapping_add(shift_left(acc[r * ldacc + j], acc_shift), bias[j]), multiplier[j], shift[j]);
             store_quantized(out, out_is_signed, r * ldo + j, clamp_add(y, zero_point, qmin, qmax));
         }
     }
@@ -91,15 +93,16 @@ LBR_INLINE __m256i requantize8(__m256i x, __m256i multiplier, __m256i shift) {
     return _mm256_add_epi32(_mm256_srav_epi32(high, right), round_up);
 }
 
-static void requantize_avx2(const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+static void requantize_avx2(const int32_t *acc, size_t rows, size_t n, size_t ldacc, int32_t acc_shift,
                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                             int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo) {
     const __m256i lo = _mm256_set1_epi32(qmin - zero_point), hi = _mm256_set1_epi32(qmax - zero_point);
     const __m256i zp = _mm256_set1_epi32(zero_point);
+    const __m128i acc_count = _mm_cvtsi32_si128(acc_shift);
     for (size_t r = 0; r < rows; r++) {
         size_t j = 0;
         for (; j + 8 <= n; j += 8) {
-            __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ldacc + j)),
+            __m256i x = _mm256_add_epi32(_mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ldacc + j)), acc_count),
                                          _mm256_loadu_si256((const __m256i *)(bias + j)));
             __m256i y = requantize8(x, _mm256_loadu_si256((const __m256i *)(multiplier + j)),
                                     _mm256_loadu_si256((const __m256i *)(shift + j)));
@@ -111,7 +114,7 @@ static void requantize_avx2(const int32_t *acc, size_t rows, size_t n, size_t ld
             _mm_storel_epi64((__m128i *)((uint8_t *)out + r * ldo + j), _mm256_castsi256_si128(bytes));
         }
         for (; j < n; j++) {
-            int32_t y = lbr_requantize_one(wrapping_add(acc[r * ldacc + j], bias[j]), multiplier[j], shift[j]);
+            int32_t y = lbr_requantize_one(wrapping_add(shift_left(acc[r * ldacc + j], acc_shift), bias[j]), multiplier[j], shift[j]);
             store_quantized(out, out_is_signed, r * ldo + j, clamp_add(y, zero_point, qmin, qmax));
         }
     }
@@ -119,16 +122,16 @@ static void requantize_avx2(const int32_t *acc, size_t rows, size_t n, size_t ld
 LBR_AVX2_END
 #endif
 
-void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size_t ldacc, int32_t acc_shift,
                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                     int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo) {
 #if LBR_HAVE_AVX2
     if (lbr_use_avx2(isa)) {
-        requantize_avx2(acc, rows, n, ldacc, bias, multiplier, shift, zero_point, qmin, qmax, out, out_is_signed, ldo);
+        requantize_avx2(acc, rows, n, ldacc, acc_shift, bias, multiplier, shift, zero_point, qmin, qmax, out, out_is_signed, ldo);
         return;
     }
 #endif
-    lbr_requantize_ref(acc, rows, n, ldacc, bias, multiplier, shift, zero_point, qmin, qmax, out, out_is_signed, ldo);
+    lbr_requantize_ref(acc, rows, n, ldacc, acc_shift, bias, multiplier, shift, zero_point, qmin, qmax, out, out_is_signed, ldo);
 }
 
 // ---- Float -> 8-bit codes (the input quantization of an integer-only layer) ---------------------

@@ -26,8 +26,8 @@ public enum ModelPacker {
                             quantizers: model.quantizerRecord)
         let steps = try walker.pack(model.spec.layers)
         let normalization = try metadata["normalization"].map { try $0.decode(PackedNormalization.self, what: "normalization") }
-        let plan = PackedPlan(inputShape: model.spec.inputShape, classCount: model.spec.classCount,
-                              normalization: normalization, steps: steps)
+        let plan = PackedPlan(version: PackedPlan.version(needing: steps), inputShape: model.spec.inputShape,
+                              classCount: model.spec.classCount, normalization: normalization, steps: steps)
         var packedMetadata: [String: JSONValue] = ["packed": try JSONValue(encoding: plan)]
         for key in ["policy", "metrics", "dataset"] { packedMetadata[key] = metadata[key] }
         return try LowBitArchive(metadata: packedMetadata, tensors: walker.output)
@@ -133,7 +133,7 @@ private struct Walker {
     /// group per row, `groupSize` the row length rounded up to 4, the tensor's scale repeated per row.
     private mutating func ternaryLayer(_ layer: LayerSpec) throws -> PackedStep {
         let name = layer.name, spec = quantizers[name]?.weight
-        let (inputEncoding, inputScale) = try eightBitInput(name)
+        let (inputEncoding, inputScale, inputBits) = try integerInput(name)
         guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
         let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
         let twn = spec?.scheme == "twn", granularity = twn ? "tensor" : spec?.granularity ?? "group"
@@ -163,19 +163,27 @@ private struct Walker {
         try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
         var step = layerStep(layer, kind: layer.kind == .conv2d ? .ternaryConv2d : .ternaryDense, input: inputEncoding, inputScale: inputScale)
         step.groupSize = groupSize
+        step.inputBits = inputBits == 8 ? nil : inputBits
         return step
     }
 
-    /// The 8-bit input encoding and scale of an integer layer, from its calibrated input quantizer.
-    private func eightBitInput(_ name: String) throws -> (PackedStep.InputEncoding, Float) {
-        guard let inputSpec = quantizers[name]?.input, inputSpec.scheme == "activation", inputSpec.bits == 8 else {
-            throw LowBitError.unsupported("layer \(name): integer weights pack only with 8-bit input activations (the integer-only path)")
+    /// The input encoding, scale and code width of an integer layer, from its calibrated input
+    /// quantizer: k-bit activations (k = 2...8, 1 unsigned) are codes `0...2^k - 1` of scale
+    /// `clip / (2^k - 1)`, or `-(2^(k-1) - 1)...2^(k-1) - 1` of scale `clip / (2^(k-1) - 1)` when signed,
+    /// held in bytes.
+    private func integerInput(_ name: String) throws -> (PackedStep.InputEncoding, Float, Int) {
+        guard let inputSpec = quantizers[name]?.input, inputSpec.scheme == "activation", let bits = inputSpec.bits else {
+            throw LowBitError.unsupported("layer \(name): integer weights pack only with k-bit input activations (the integer-only path)")
+        }
+        let signed = inputSpec.signed ?? false
+        guard (signed ? 2 : 1)...8 ~= bits else {
+            throw LowBitError.unsupported("layer \(name): \(bits)-bit \(signed ? "signed" : "unsigned") input activations; integer layers pack with \(signed ? 2 : 1) to 8 bits")
         }
         guard let clip = inputSpec.rangeMax, clip > 0 else {
             throw LowBitError.invalidArgument("layer \(name): its input activation range is not calibrated; run `lowbit quantize` (or train with the policy) first")
         }
-        let signed = inputSpec.signed ?? false
-        return (signed ? .int8 : .uint8, clip / (signed ? 127 : 255))
+        let steps = signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1
+        return (signed ? .int8 : .uint8, clip / Float(steps), bits)
     }
 
     /// An int8 dense or conv layer: weights as int8 codes with per-channel scales, the input scale from the
@@ -184,18 +192,26 @@ private struct Walker {
     /// folds it into the step's per-channel output scale and bias when it loads the plan (`PackedCompiler`).
     private mutating func int8Layer(_ layer: LayerSpec) throws -> PackedStep {
         let name = layer.name
-        guard let weightSpec = quantizers[name]?.weight, weightSpec.bits == 8, weightSpec.symmetric ?? true,
+        guard let weightSpec = quantizers[name]?.weight, let bits = weightSpec.bits, (2...8).contains(bits), weightSpec.symmetric ?? true,
               (weightSpec.granularity ?? "channel") == "channel" else {
-            throw LowBitError.unsupported("layer \(name): only 8-bit symmetric per-channel weights pack as int8 (have \(String(describing: quantizers[name]?.weight)))")
+            throw LowBitError.unsupported("layer \(name): only 2- to 8-bit symmetric per-channel weights pack as integers (have \(String(describing: quantizers[name]?.weight)))")
         }
-        let (inputEncoding, inputScale) = try eightBitInput(name)
+        let (inputEncoding, inputScale, inputBits) = try integerInput(name)
         guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
         let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
-        let (codes, scales, _) = try uniformQuantize(weights: weight.data, rowLength: rowLength, groupSize: rowLength, bits: 8, symmetric: true)
-        output.append(try StoredTensor(name: "\(name).weight", shape: weight.shape, values: codes.map { Int8($0) }))
+        let (codes, scales, _) = try uniformQuantize(weights: weight.data, rowLength: rowLength, groupSize: rowLength, bits: bits, symmetric: true)
+        if bits <= 4 {   // two codes per byte
+            let bytes = NibbleCodes.pack(codes.map { Int8($0) }, rows: outputs, columns: rowLength)
+            output.append(try StoredTensor(name: "\(name).weight", shape: [outputs, NibbleCodes.bytesPerRow(rowLength)], values: bytes))
+        } else {
+            output.append(try StoredTensor(name: "\(name).weight", shape: weight.shape, values: codes.map { Int8($0) }))
+        }
         try add("\(name).weightScale", scales)
         try add("\(name).bias", tensors["\(name).bias"]?.data ?? [Float](repeating: 0, count: outputs))
-        return layerStep(layer, kind: layer.kind == .conv2d ? .int8Conv2d : .int8Dense, input: inputEncoding, inputScale: inputScale)
+        var step = layerStep(layer, kind: layer.kind == .conv2d ? .int8Conv2d : .int8Dense, input: inputEncoding, inputScale: inputScale)
+        step.inputBits = inputBits == 8 ? nil : inputBits
+        step.weightBits = bits == 8 ? nil : bits
+        return step
     }
 
     /// The plan step of a weighted layer with the dense or conv attributes of `layer`.

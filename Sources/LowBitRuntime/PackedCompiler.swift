@@ -188,6 +188,9 @@ struct PackedCompiler {
         guard let inputScale = step.inputScale, inputScale > 0 else {
             throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
         }
+        try checkBits(step.inputBits, "inputBits", step, lowest: step.inputEncoding == .int8 ? 2 : 1)
+        try checkBits(step.weightBits, "weightBits", step, lowest: 2)
+        if let consumer { try checkBits(consumer.inputBits, "inputBits", consumer, lowest: 1) }
         let patches: IntegerPatches, out: Int, rowLength: Int, weightShape: [Int]
         if step.kind == .int8Dense || step.kind == .ternaryDense {
             let inFeatures = try need(step.inFeatures, "inFeatures", step)
@@ -211,7 +214,14 @@ struct PackedCompiler {
             for j in 0..<out { bias[j] = scale[j] * bias[j] + affine.shift[j] }
         }
         if step.kind == .int8Dense || step.kind == .int8Conv2d {
-            var weights: [Int8] = try stored("\(name).weight", .i8, weightShape).values()
+            let weightBits = step.weightBits ?? 8, weightMax = Int8((1 << (weightBits - 1)) - 1)
+            var weights: [Int8] = weightBits <= 4
+                ? try NibbleCodes.unpack(try stored("\(name).weight", .u8, [out, NibbleCodes.bytesPerRow(rowLength)]).values(),
+                                         rows: out, columns: rowLength)
+                : try stored("\(name).weight", .i8, weightShape).values()
+            guard weights.allSatisfy({ (-weightMax...weightMax).contains($0) }) else {
+                throw LowBitError.corruptFile(path: source, reason: "int8 step '\(name)' has weight codes outside -\(weightMax)...\(weightMax) (\(weightBits) bits)")
+            }
             var weightScales = try floats("\(name).weightScale", [out])
             let perOutput = weights.count / out
             for j in 0..<out where scale[j] != 1 {
@@ -223,8 +233,12 @@ struct PackedCompiler {
                 }
                 weightScales[j] *= abs(scale[j])
             }
-            return try Int8LayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches,
-                                          weights: weights, weightScales: weightScales, bias: bias, outputScale: consumer?.inputScale)
+            return try Int8LayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, inputCodeMax: step.inputCodeMax,
+                                          patches: patches, weights: weights, weightScales: weightScales, bias: bias,
+                                          output: consumer.map { ($0.inputScale!, $0.inputCodeMax) })
+        }
+        guard step.weightBits == nil else {
+            throw LowBitError.corruptFile(path: source, reason: "ternary step '\(name)' has weightBits; ternary weights are bit-planes")
         }
         let groupSize = try need(step.groupSize, "groupSize", step), words = PackedBits.wordCount(bits: rowLength)
         let planes = try ["plus", "minus"].map {
@@ -236,8 +250,8 @@ struct PackedCompiler {
             for g in 0..<groups { scales[j * groups + g] *= scale[j] }
         }
         let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: scales, groupSize: groupSize)
-        return TernaryLayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, patches: patches, gemm: gemm,
-                                     bias: bias)
+        return TernaryLayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, inputCodeMax: step.inputCodeMax,
+                                     patches: patches, gemm: gemm, bias: bias)
     }
 
     /// The geometry of a convolution step on NHWC inputs of per-sample `shape`, which becomes its output shape.
@@ -277,6 +291,14 @@ struct PackedCompiler {
 
     private func words(_ name: String, _ shape: [Int]) throws -> [UInt64] {
         try stored(name, .u64, shape).values()
+    }
+
+    /// An integer width of a step: nil (8) or `lowest...8`.
+    private func checkBits(_ bits: Int?, _ field: String, _ step: PackedStep, lowest: Int) throws {
+        guard let bits else { return }
+        guard (lowest...8).contains(bits) else {
+            throw LowBitError.corruptFile(path: source, reason: "packed step '\(step.name)' (\(step.kind.rawValue)) has \(field) \(bits); the runtime runs \(lowest) to 8")
+        }
     }
 
     private func need(_ value: Int?, _ field: String, _ step: PackedStep) throws -> Int {

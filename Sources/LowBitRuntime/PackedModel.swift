@@ -37,8 +37,8 @@ public struct PackedModel: Sendable {
         guard let stored = archive.metadata["packed"] else {
             throw LowBitError.unsupported("\(source) is not a packed model (no \"packed\" metadata); run `lowbit pack \(source) -o MODEL.packed.lowbit` first")
         }
-        if let version = stored["version"]?.int, version != PackedPlan.currentVersion {
-            throw LowBitError.unsupported("\(source) is packed format version \(version); this build runs version \(PackedPlan.currentVersion)")
+        if let version = stored["version"]?.int, !(PackedPlan.oldestReadableVersion...PackedPlan.currentVersion).contains(version) {
+            throw LowBitError.unsupported("\(source) is packed format version \(version); this build runs versions \(PackedPlan.oldestReadableVersion) to \(PackedPlan.currentVersion)")
         }
         if let unknown = Self.unknownKinds(in: stored["steps"]).first {
             throw LowBitError.unsupported("\(source): packed step kind '\(unknown)' is not one this build runs (\(PackedStep.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")

@@ -16,8 +16,21 @@ import LowBitTensor
 /// var archive = LowBitArchive(metadata: ["packed": try JSONValue(encoding: plan)])
 /// ```
 public struct PackedPlan: Codable, Sendable, Equatable {
-    /// The packed format version this build writes and reads.
-    public static let currentVersion = 1
+    /// The newest packed format version this build reads. Version 2 adds `inputBits` and
+    /// `weightBits` (integer widths below 8); the packer writes 1 for plans that do not use them, so
+    /// builds that read only version 1 still run those files.
+    public static let currentVersion = 2
+    /// The oldest version this build reads.
+    public static let oldestReadableVersion = 1
+
+    /// The version a plan with these steps needs: 2 when a step sets `inputBits` or `weightBits`, else 1.
+    public static func version(needing steps: [PackedStep]) -> Int {
+        func usesBits(_ step: PackedStep) -> Bool {
+            step.inputBits != nil || step.weightBits != nil || (step.body ?? []).contains(where: usesBits)
+                || (step.shortcut ?? []).contains(where: usesBits)
+        }
+        return steps.contains(where: usesBits) ? 2 : 1
+    }
 
     public var version: Int
     /// The shape of one raw sample: `[features]` or NHWC `[height, width, channels]`.
@@ -70,7 +83,9 @@ public struct PackedStep: Codable, Sendable, Equatable {
         /// ±1 NHWC convolution, exact zero padding; `signs` u64 [out, ceil(k * k * in / 64)] (OHWI bit order).
         case binaryConv2d
         /// Integer-only dense: int8 codes `weight` i8 [out, in] with per-channel `weightScale` f32 [out]
-        /// and a float `bias` f32 [out]; reads `int8` or `uint8` inputs of scale `inputScale`.
+        /// and a float `bias` f32 [out]; reads `int8` or `uint8` inputs of scale `inputScale`. With
+        /// `weightBits` of 4 or less, `weight` is u8 [out, ceil(in / 2)], two codes per byte (low nibble
+        /// first, 4-bit two's complement).
         case int8Dense
         /// Integer-only NHWC convolution: `weight` i8 OHWI, `weightScale`, `bias` as for `int8Dense`.
         case int8Conv2d
@@ -112,13 +127,18 @@ public struct PackedStep: Codable, Sendable, Equatable {
     public var poolSize: Int?
     /// Ternary steps: weights per scale group (a multiple of 4).
     public var groupSize: Int?
+    /// `int8` and `uint8` inputs: the code width, 2...8 (nil: 8). Codes lie in `0...2^bits - 1`
+    /// (unsigned) or `-(2^(bits-1) - 1)...2^(bits-1) - 1` (signed) at scale `inputScale`.
+    public var inputBits: Int?
+    /// Integer steps: the weight code width, 2...8 (nil: 8); codes in `-(2^(bits-1) - 1)...2^(bits-1) - 1`.
+    public var weightBits: Int?
     public var body: [PackedStep]?
     public var shortcut: [PackedStep]?
 
     public init(kind: Kind, name: String, input: InputEncoding? = nil, inputScale: Float? = nil, inFeatures: Int? = nil, outFeatures: Int? = nil,
                 inChannels: Int? = nil, outChannels: Int? = nil, kernelSize: Int? = nil, stride: Int? = nil,
-                padding: LayerSpec.Padding? = nil, poolSize: Int? = nil, groupSize: Int? = nil, body: [PackedStep]? = nil,
-                shortcut: [PackedStep]? = nil) {
+                padding: LayerSpec.Padding? = nil, poolSize: Int? = nil, groupSize: Int? = nil, inputBits: Int? = nil,
+                weightBits: Int? = nil, body: [PackedStep]? = nil, shortcut: [PackedStep]? = nil) {
         self.kind = kind
         self.name = name
         self.input = input
@@ -132,10 +152,18 @@ public struct PackedStep: Codable, Sendable, Equatable {
         self.padding = padding
         self.poolSize = poolSize
         self.groupSize = groupSize
+        self.inputBits = inputBits
+        self.weightBits = weightBits
         self.body = body
         self.shortcut = shortcut
     }
 
     /// The input encoding, float when unset.
     public var inputEncoding: InputEncoding { input ?? .float }
+
+    /// The largest input code: `2^bits - 1` for `uint8`, `2^(bits-1) - 1` for `int8` (`inputBits`, 8 when unset).
+    public var inputCodeMax: Int32 {
+        let bits = inputBits ?? 8
+        return inputEncoding == .int8 ? (1 << (bits - 1)) - 1 : (1 << bits) - 1
+    }
 }

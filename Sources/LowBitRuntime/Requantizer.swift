@@ -43,6 +43,9 @@ public struct Requantizer: Sendable {
     public let clampRange: ClosedRange<Int32>
     /// Whether the output is int8 (else uint8).
     public let signedOutput: Bool
+    /// Accumulators are shifted left by this many bits before the bias is added (0...30), so the bias
+    /// can carry that many fractional bits of the accumulator unit; the multipliers include `2^-shift`.
+    public let accumulatorShift: Int32
 
     /// Multipliers per channel, the output's zero point and type, and the fused activation.
     public init<Q: QuantizedByte>(realMultipliers: [Double], outputScale: Double, zeroPoint: Int32, outputType: Q.Type,
@@ -66,9 +69,13 @@ public struct Requantizer: Sendable {
                       clampRange: range, outputType: outputType)
     }
 
-    /// Explicit multipliers and clamp range (must lie within the output type and contain the zero point's type).
+    /// Explicit multipliers and clamp range (must lie within the output type and contain the zero point's
+    /// type), and the ``accumulatorShift`` (callers keep `acc << shift + bias` within int32).
     public init<Q: QuantizedByte>(multipliers: [FixedPointMultiplier], zeroPoint: Int32, clampRange: ClosedRange<Int32>,
-                                  outputType: Q.Type) throws {
+                                  outputType: Q.Type, accumulatorShift: Int32 = 0) throws {
+        guard (0...30).contains(accumulatorShift) else {
+            throw LowBitError.invalidArgument("accumulator shift \(accumulatorShift) is outside 0...30")
+        }
         let typeRange = Int32(Q.min)...Int32(Q.max)
         guard typeRange.contains(zeroPoint), typeRange.contains(clampRange.lowerBound), typeRange.contains(clampRange.upperBound) else {
             throw LowBitError.invalidArgument("zero point \(zeroPoint) and clamp \(clampRange) must lie in \(typeRange)")
@@ -77,10 +84,11 @@ public struct Requantizer: Sendable {
         self.zeroPoint = zeroPoint
         self.clampRange = clampRange
         signedOutput = Q.isSigned
+        self.accumulatorShift = accumulatorShift
     }
 
-    /// Requantizes `[rows][multipliers.count]` accumulators after adding the per-channel int32 `bias`
-    /// (two's complement wrap-around, as the kernels do).
+    /// Requantizes `[rows][multipliers.count]` accumulators, shifted left by ``accumulatorShift``, after
+    /// adding the per-channel int32 `bias` (two's complement wrap-around, as the kernels do).
     public func requantize<Q: QuantizedByte>(_ acc: [Int32], rows: Int, bias: [Int32]? = nil,
                                              path: KernelPath = .best) throws -> [Q] {
         let n = multipliers.count
@@ -98,7 +106,7 @@ public struct Requantizer: Sendable {
             guard let o = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
             Parallel.forChunks(rows, work: rows * n * 2, grain: .fine) { range in
                 acc.withUnsafeBufferPointer { a in
-                    lbr_requantize(path.isa, a.baseAddress! + range.lowerBound * n, range.count, n, n, bias, fixed, shifts,
+                    lbr_requantize(path.isa, a.baseAddress! + range.lowerBound * n, range.count, n, n, accumulatorShift, bias, fixed, shifts,
                                    zeroPoint, clampRange.lowerBound, clampRange.upperBound, o + range.lowerBound * n,
                                    signedOutput ? 1 : 0, n)
                 }

@@ -43,16 +43,16 @@ enum RuntimeValue: Sendable {
         }
     }
 
-    /// Unsigned 8-bit codes at `scale`: `clamp(round(x / scale), 0, 255)`, round half to even, as the
-    /// training-side activation quantizer; codes an int8 layer already wrote pass through.
-    func uint8Codes(scale: Float, path: KernelPath = .best) -> [UInt8] {
+    /// Unsigned codes at `scale`: `clamp(round(x / scale), 0, max)` (255 at 8 bits), round half to even,
+    /// as the training-side activation quantizer; codes an int8 layer already wrote pass through.
+    func uint8Codes(scale: Float, max: Int32 = 255, path: KernelPath = .best) -> [UInt8] {
         if case let .uint8(codes, _) = self { return codes }
-        return Self.codes(floats, scale: scale, range: 0...255, path: path)
+        return Self.codes(floats, scale: scale, range: 0...max, path: path)
     }
 
-    /// Signed 8-bit codes at `scale`: `clamp(round(x / scale), -127, 127)` (narrow, symmetric).
-    func int8Codes(scale: Float, path: KernelPath = .best) -> [Int8] {
-        Self.codes(floats, scale: scale, range: -127...127, path: path)
+    /// Signed codes at `scale`: `clamp(round(x / scale), -max, max)` (narrow, symmetric; 127 at 8 bits).
+    func int8Codes(scale: Float, max: Int32 = 127, path: KernelPath = .best) -> [Int8] {
+        Self.codes(floats, scale: scale, range: -max...max, path: path)
     }
 
     /// `lbr_quantize_codes`: round half to even of `x / scale`, clamped (NaN gives the lower bound).

@@ -9,6 +9,8 @@ struct TernaryLayerOperation: PackedOperation {
     let name: String
     let input: PackedStep.InputEncoding
     let inputScale: Float
+    /// The largest input code (255 or 127 at 8 bits; `PackedStep.inputCodeMax`).
+    let inputCodeMax: Int32
     let patches: IntegerPatches
     let gemm: TernaryGEMM
     let bias: [Float]
@@ -21,14 +23,14 @@ struct TernaryLayerOperation: PackedOperation {
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
         let rows = patches.rowCount(batch: batch)
         if input == .uint8, case let .convolution(shape) = patches {   // patches read in place, no im2col copy
-            return .float(try gemm.multiplyPatches(uint8: value.uint8Codes(scale: inputScale), shape: shape, batch: batch,
+            return .float(try gemm.multiplyPatches(uint8: value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
                                                    inputScale: inputScale, bias: bias))
         }
         if input == .uint8 {
-            return .float(try gemm.multiply(uint8: patches.expand(value.uint8Codes(scale: inputScale), batch: batch), rows: rows,
+            return .float(try gemm.multiply(uint8: patches.expand(value.uint8Codes(scale: inputScale, max: inputCodeMax), batch: batch), rows: rows,
                                             inputScale: inputScale, inputZeroPoint: 0, bias: bias))
         }
-        return .float(try gemm.multiply(int8: patches.expand(value.int8Codes(scale: inputScale), batch: batch), rows: rows,
+        return .float(try gemm.multiply(int8: patches.expand(value.int8Codes(scale: inputScale, max: inputCodeMax), batch: batch), rows: rows,
                                         inputScale: inputScale, inputZeroPoint: 0, bias: bias))
     }
 }

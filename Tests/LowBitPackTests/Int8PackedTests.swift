@@ -11,32 +11,43 @@ import Testing
 /// Integer-only int8 layers: the runtime equals an integer simulation written here from the
 /// formulas, bit for bit, and predicts what the fake-quantized training-side model predicts.
 struct Int8PackedTests {
-    /// An int8 MLP 784-64-32-10 (ReLU) with random weights and biases, calibrated on `data`.
-    func calibratedModel(_ data: LabeledDataset) throws -> Model {
+    /// An int8 (or int4: 4-bit weights and activations) MLP 784-64-32-10 (ReLU) with random weights
+    /// and biases, calibrated on `data`.
+    func calibratedModel(_ data: LabeledDataset, policy: String = "int8") throws -> Model {
         let spec = try Models.mlp(inputShape: [28, 28, 1], hidden: [64, 32], classCount: 10)
-        let model = try PackFixtures.model(spec, policy: "int8", seed: 21)
+        let model = try PackFixtures.model(spec, policy: policy, seed: 21)
         let x = try PackFixtures.normalization.apply(to: data.features)
         try model.calibrate(batches: [(x: x, y: data.labels)])
         return model
     }
 
-    @Test("int8 layers compute the integer simulation bit for bit")
-    func integerSimulation() throws {
+    @Test("int8 and int4 layers compute the integer simulation bit for bit", arguments: [8, 4])
+    func integerSimulation(bits: Int) throws {
         let data = try PackFixtures.mnistSlice(32)
-        let model = try calibratedModel(data)
+        let model = try calibratedModel(data, policy: "int\(bits)")
         let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
         let plan = try archive.metadata["packed"]!.decode(PackedPlan.self, what: "plan")
         let layers = plan.steps.filter { $0.kind == .int8Dense }
         #expect(layers.map(\.inputEncoding) == [.int8, .uint8, .uint8])
+        #expect(plan.version == (bits == 8 ? 1 : 2))
+        #expect(layers.allSatisfy { $0.inputBits == (bits == 8 ? nil : bits) && $0.weightBits == (bits == 8 ? nil : bits) })
         let actual = try PackedModel(archive: archive).predict(data.features)
 
         // The simulation: q = clamp(round(x / S)), int32 accumulators, gemmlowp requantization
         // between layers (the ReLU is the clamp at zero point 0), float dequantization at the end.
+        // Codes: signed in +-(2^(bits-1) - 1) for the image, unsigned in 0...2^bits - 1 after.
+        let signedMax = Float((1 << (bits - 1)) - 1), unsignedMax = Int64((1 << bits) - 1)
         let normalized = try PackFixtures.normalization.apply(to: data.features).data
-        var codes = normalized.map { Int64(min(max(($0 / layers[0].inputScale!).rounded(.toNearestOrEven), -127), 127)) }
+        var codes = normalized.map { Int64(min(max(($0 / layers[0].inputScale!).rounded(.toNearestOrEven), -signedMax), signedMax)) }
+        #expect(layers[0].inputScale! == model.quantizerRecord[layers[0].name]!.input!.rangeMax! / signedMax)
         var logits: [Float] = []
         for (index, layer) in layers.enumerated() {
-            let w: [Int8] = try archive.tensor(named: "\(layer.name).weight").values()
+            let stored = try archive.tensor(named: "\(layer.name).weight")
+            // 4-bit weights two to a byte, low nibble first, sign-extended here by hand.
+            let w: [Int8] = bits == 8 ? try stored.values() : try (stored.values() as [UInt8]).flatMap { byte -> [Int8] in
+                [Int8(byte & 0x0F) - (byte & 0x08 != 0 ? 16 : 0), Int8(byte >> 4) - (byte & 0x80 != 0 ? 16 : 0)]
+            }
+            #expect(stored.shape == (bits == 8 ? [layer.outFeatures!, layer.inFeatures!] : [layer.outFeatures!, (layer.inFeatures! + 1) / 2]))
             let sw = try archive.tensor(named: "\(layer.name).weightScale").floatTensor().data
             let b = try archive.tensor(named: "\(layer.name).bias").floatTensor().data
             let (k, n, sIn) = (layer.inFeatures!, layer.outFeatures!, layer.inputScale!)
@@ -46,15 +57,46 @@ struct Int8PackedTests {
             if index == layers.count - 1 {
                 logits = acc.indices.map { Float(acc[$0]) * (sIn * sw[$0 % n]) + b[$0 % n] }
             } else {
+                // The bias carries `shift` fractional bits: the largest shift in 0...16 keeping the
+                // largest possible accumulator and every bias, times 2^shift, within 2^29.
                 let sOut = Double(layers[index + 1].inputScale!)
+                let codeMax = layer.inputEncoding == .int8 ? Int(signedMax) : Int(unsignedMax)
+                let largest = (0..<n).map { j in (0..<k).reduce(0) { $0 + abs(Int(w[j * k + $1])) } }.max()! * codeMax
+                let real = (0..<n).map { Double(sIn) * Double(sw[$0]) }
+                let largestBias = (0..<n).map { abs(Double(b[$0]) / real[$0]) }.max()!
+                let smallest = real.min()! / sOut
+                let shift = (0...16).last { (s: Int) -> Bool in
+                    let scale = Double(1 << s)
+                    return Double(largest) * scale <= 0x1p29 && largestBias * scale <= 0x1p29 && smallest / scale >= 0x1p-31
+                } ?? 0
+                #expect(shift > 0)
                 codes = acc.indices.map { i in
-                    let real = Double(sIn) * Double(sw[i % n])
-                    let bias = Int64((Double(b[i % n]) / real).rounded(.toNearestOrAwayFromZero))
-                    return min(max(Self.requantize(acc[i] + bias, real / sOut), 0), 255)
+                    let bias = Int64((Double(b[i % n]) / real[i % n] * Double(1 << shift)).rounded(.toNearestOrAwayFromZero))
+                    return min(max(Self.requantize((acc[i] << shift) + bias, real[i % n] / sOut / Double(1 << shift)), 0), unsignedMax)
                 }
             }
         }
         #expect(actual.data == logits)
+    }
+
+    @Test("k-bit fields out of range, or nibble weights read as bytes, are refused by name")
+    func damagedBits() throws {
+        let data = try PackFixtures.mnistSlice(16)
+        let archive = try ModelPacker.pack(try calibratedModel(data, policy: "int4"), metadata: [:])
+        func edited(_ field: String, _ value: JSONValue?) throws -> LowBitArchive {
+            var plan = archive.metadata["packed"]!.object!, steps = plan["steps"]!.array!
+            let index = steps.firstIndex { $0.object?["name"] == "fc1" }!
+            var first = steps[index].object!
+            first[field] = value
+            steps[index] = .object(first)
+            plan["steps"] = .array(steps)
+            var copy = archive
+            copy.metadata["packed"] = .object(plan)
+            return copy
+        }
+        #expect { try PackedModel(archive: edited("weightBits", 9)) } throws: { "\($0)".contains("weightBits 9") }
+        #expect { try PackedModel(archive: edited("inputBits", 1)) } throws: { "\($0)".contains("inputBits 1") }   // signed input
+        #expect { try PackedModel(archive: edited("weightBits", nil)) } throws: { "\($0)".contains("fc1.weight") }
     }
 
     /// gemmlowp / TFLite `MultiplyByQuantizedMultiplier(x, QuantizeMultiplier(m))`.
@@ -72,14 +114,19 @@ struct Int8PackedTests {
         return (high >> right) + ((high & mask) > threshold ? 1 : 0)
     }
 
-    @Test("a packed int8 MLP predicts what the fake-quantized model predicts on >= 99% of MNIST images")
-    func predictionsMatchFakeQuantization() throws {
+    @Test("a packed int8 or int4 MLP predicts what the fake-quantized model predicts on >= 99% of MNIST images",
+          arguments: ["int8", "int4"])
+    func predictionsMatchFakeQuantization(policy: String) throws {
         let data = try PackFixtures.mnistSlice(200)
-        let model = try calibratedModel(data)
-        let expected = PackFixtures.argmax(try PackFixtures.reference(model, data.features))
-        let actual = try PackFixtures.packed(model).classify(data.features)
-        let agree = zip(actual, expected).filter { $0 == $1 }.count
+        let model = try calibratedModel(data, policy: policy)
+        let reference = try PackFixtures.reference(model, data.features)
+        let logits = try PackFixtures.packed(model).predict(data.features)
+        let agree = zip(PackFixtures.argmax(logits), PackFixtures.argmax(reference)).filter { $0 == $1 }.count
         #expect(Double(agree) >= 0.99 * Double(data.count), "\(agree) of \(data.count) agree")
+        // With the bias carrying the accumulator shift's fractional bits, no activation code differs
+        // from the float simulation's here (one code step would move logits by ~1e-2).
+        let largest = zip(logits.data, reference.data).map { abs($0 - $1) }.max()!
+        #expect(largest <= 1e-3, "logits differ by up to \(largest)")
     }
 }
 
@@ -87,7 +134,7 @@ struct Int8PackedTests {
 /// (unfolded BatchNorm between them) and predicts what the fake-quantized model predicts.
 struct IntegerConvolutionTests {
     @Test("int8 and ternary-fgq ResNets predict what the fake-quantized model predicts on >= 97% of MNIST images",
-          arguments: ["int8", "ternary-fgq"])
+          arguments: ["int8", "ternary-fgq", "int4"])
     func resnet(policy: String) throws {
         let data = try PackFixtures.mnistSlice(100)
         let spec = try Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16], blocksPerStage: 1)

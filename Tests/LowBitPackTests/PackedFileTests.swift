@@ -64,6 +64,10 @@ struct PackedFileTests {
         #expect { try PackedModel(archive: unknown) } throws: { "\($0)".contains("'attention'") }
         let newer = try edited { $0["version"] = 99 }
         #expect { try PackedModel(archive: newer) } throws: { "\($0)".contains("version 99") }
+        #expect { try PackedModel(archive: edited { $0["version"] = 0 }) } throws: { "\($0)".contains("version 0") }
+        // Version 1 files (no k-bit fields) and version 2 ones both run.
+        _ = try PackedModel(archive: edited { $0["version"] = 1 })
+        _ = try PackedModel(archive: edited { $0["version"] = 2 })
         var wrong = try LowBitArchive(metadata: archive.metadata, tensors: archive.tensors.filter { $0.name != "fc2.bias" })
         try wrong.add(StoredTensor(name: "fc2.bias", tensor: Tensor.zeros([255])))
         #expect { try PackedModel(archive: wrong) } throws: { "\($0)".contains("fc2.bias") && "\($0)".contains("[255]") }

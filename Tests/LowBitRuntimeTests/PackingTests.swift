@@ -48,3 +48,21 @@ struct PackingTests {
         #expect(try PackedBits(rows: 1, columns: 3, wordsPerRow: 1, words: [0b101]).unpacked() == [-1, 1, -1])
     }
 }
+
+@Suite("4-bit weight codes, two to a byte")
+struct NibbleCodesTests {
+    @Test("pack then unpack gives the codes back; the bytes are the hand-computed ones")
+    func roundTrip() throws {
+        #expect(NibbleCodes.pack([-7, 3, 7], rows: 1, columns: 3) == [0x39, 0x07])
+        #expect(NibbleCodes.pack([-8, -1, 0, 1], rows: 2, columns: 2) == [0xF8, 0x10])
+        var rng = SeededGenerator(seed: 97)
+        for _ in 0..<200 {
+            let rows = 1 + rng.nextInt(below: 5), columns = 1 + rng.nextInt(below: 40)
+            let codes = (0..<(rows * columns)).map { _ in Int8(rng.nextInt(below: 16)) - 8 }
+            let bytes = NibbleCodes.pack(codes, rows: rows, columns: columns)
+            #expect(bytes.count == rows * ((columns + 1) / 2))
+            #expect(try NibbleCodes.unpack(bytes, rows: rows, columns: columns) == codes)
+        }
+        #expect(throws: LowBitError.self) { try NibbleCodes.unpack([0, 0], rows: 1, columns: 5) }
+    }
+}

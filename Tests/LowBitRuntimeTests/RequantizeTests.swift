@@ -86,7 +86,7 @@ struct RequantizeTests {
         #expect(lbr_requantize_one(Int32.max, Int32.max, -31) == Int32.max - 1)   // (2^31 - 1)^2 / 2^31
     }
 
-    @Test("the vector path equals the scalar reference with per-channel multipliers, bias, zero point and clamps",
+    @Test("the vector path equals the scalar reference with per-channel multipliers, accumulator shift, bias, zero point and clamps",
           arguments: KernelPath.supported)
     func vectorMatchesReference(path: KernelPath) {
         var rng = SeededGenerator(seed: 52)
@@ -100,10 +100,18 @@ struct RequantizeTests {
             let range: ClosedRange<Int32> = signed ? -128...127 : 0...255
             let zeroPoint = range.lowerBound + Int32(rng.nextInt(below: 256))
             let low = range.lowerBound + Int32(rng.nextInt(below: 50)), high = range.upperBound - Int32(rng.nextInt(below: 50))
+            let accShift = Int32(trial % 9)
             var fast = [UInt8](repeating: 0, count: rows * n), reference = [UInt8](repeating: 1, count: rows * n)
-            lbr_requantize(path.isa, acc, rows, n, n, bias, multiplier, shift, zeroPoint, low, high, &fast, signed ? 1 : 0, n)
-            lbr_requantize_ref(acc, rows, n, n, bias, multiplier, shift, zeroPoint, low, high, &reference, signed ? 1 : 0, n)
+            lbr_requantize(path.isa, acc, rows, n, n, accShift, bias, multiplier, shift, zeroPoint, low, high, &fast, signed ? 1 : 0, n)
+            lbr_requantize_ref(acc, rows, n, n, accShift, bias, multiplier, shift, zeroPoint, low, high, &reference, signed ? 1 : 0, n)
             #expect(fast == reference)
+            // The definition, from the scalar step alone: clamp(one((acc << s) &+ bias) + zero point).
+            let expected = acc.indices.map { i -> UInt8 in
+                let y = lbr_requantize_one((acc[i] << accShift) &+ bias[i % n], multiplier[i % n], shift[i % n])
+                let q = min(max(Int64(y) + Int64(zeroPoint), Int64(low)), Int64(high))
+                return UInt8(truncatingIfNeeded: q)
+            }
+            #expect(reference == expected)
         }
     }
 

@@ -231,18 +231,20 @@ void lbr_i8gemm_patches(lbr_isa isa, const void *a, int a_is_signed, const lbr_p
 /// RoundingDivideByPOT by shift (shift > 0; ties away from zero). multiplier in [2^30, 2^31),
 /// shift in [-31, 31].
 int32_t lbr_requantize_one(int32_t x, int32_t multiplier, int32_t shift);
-/// out[r][j] = clamp(lbr_requantize_one(acc[r][j] + bias[j], multiplier[j], shift[j]) + zero_point,
-/// qmin, qmax) as int8 (out_is_signed = 1) or uint8 (0). The bias add wraps in two's complement.
+/// out[r][j] = clamp(lbr_requantize_one((acc[r][j] << acc_shift) + bias[j], multiplier[j], shift[j]) + zero_point,
+/// qmin, qmax) as int8 (out_is_signed = 1) or uint8 (0). The shift (0...30) lets the bias carry
+/// acc_shift more fractional bits; callers choose it so the shifted sums fit. The bias add wraps in
+/// two's complement.
 /// Input quantization of an integer-only layer: out[i] = clamp(round_half_even(x[i] / scale), qmin, qmax)
 /// as uint8 (out_is_signed 0) or int8; NaN gives qmin. Bit-exact with the training-side activation quantizer.
 void lbr_quantize_codes(lbr_isa isa, const float *x, size_t count, float scale, int32_t qmin, int32_t qmax, void *out,
                         int out_is_signed);
 void lbr_quantize_codes_ref(const float *x, size_t count, float scale, int32_t qmin, int32_t qmax, void *out,
                             int out_is_signed);
-void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+void lbr_requantize(lbr_isa isa, const int32_t *acc, size_t rows, size_t n, size_t ldacc, int32_t acc_shift,
                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                     int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo);
-void lbr_requantize_ref(const int32_t *acc, size_t rows, size_t n, size_t ldacc,
+void lbr_requantize_ref(const int32_t *acc, size_t rows, size_t n, size_t ldacc, int32_t acc_shift,
                         const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                         int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo);
 
