@@ -42,6 +42,14 @@ LBR_INLINE size_t lbr_patch_base(const lbr_patch_geometry *g, size_t r) {
     return b * g->image_stride + (p / g->out_w) * g->row_step + (p % g->out_w) * g->column_step;
 }
 
+/// Rows per activation panel of the vpmaddubsw kernels (byte_quads.c).
+enum { LBR_QUAD_ROWS = 4 };
+/// Rows [row, row + rows) of `a` (stride lda, k bytes each) as zero-padded 4-byte quads interleaved by
+/// row: quads[q * LBR_QUAD_ROWS + r] = bytes 4q..4q+3 of row r (missing rows and bytes past k are 0).
+void lbr_pack_quads(const uint8_t *a, size_t lda, size_t row, size_t rows, size_t k, uint32_t *quads);
+/// lbr_pack_quads for convolution patches read in place (lbr_patch_geometry).
+void lbr_pack_quads_patches(const uint8_t *a, const lbr_patch_geometry *g, size_t row, size_t rows, uint32_t *quads);
+
 /// 1 when the AVX2 path was both requested and compiled in.
 LBR_INLINE int lbr_use_avx2(lbr_isa isa) { return LBR_HAVE_AVX2 && isa == LBR_ISA_AVX2; }
 

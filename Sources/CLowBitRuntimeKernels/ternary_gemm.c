@@ -103,54 +103,7 @@ static void tgemm_u8_patches_portable(const uint8_t *a, const lbr_patch_geometry
 /// e_g = popcount(plus_g & x_g) - popcount(minus_g & x_g) for group index g (scalar popcounts).
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
-enum { QUAD_ROWS = 4, TILES_PER_BLOCK = 32 };
-
-/// Rows [row, row + rows) of `a`, as zero-padded 4-byte quads interleaved by row:
-/// quads[q * QUAD_ROWS + r] = bytes 4q..4q+3 of row r (missing rows and bytes past k are 0).
-/// Whole quads are fixed 4-byte copies (inlined; a variable-length memcpy per quad was a libc call
-/// that took longer than the GEMM itself), the partial last quad byte by byte.
-static void pack_quads(const uint8_t *a, size_t lda, size_t row, size_t rows, size_t k, uint32_t *quads) {
-    const size_t count = lbr_round_up(k, 4) / 4, whole = k / 4;
-    for (size_t r = 0; r < QUAD_ROWS; r++) {
-        if (r >= rows) {
-            for (size_t q = 0; q < count; q++) quads[q * QUAD_ROWS + r] = 0;
-            continue;
-        }
-        const uint8_t *src = a + (row + r) * lda;
-        for (size_t q = 0; q < whole; q++) memcpy(&quads[q * QUAD_ROWS + r], src + 4 * q, 4);
-        if (whole < count) {
-            uint32_t last = 0;
-            for (size_t i = 0; i < k - 4 * whole; i++) last |= (uint32_t)src[4 * whole + i] << (8 * i);
-            quads[whole * QUAD_ROWS + r] = last;
-        }
-    }
-}
-
-/// pack_quads for convolution patches read in place (lbr_tgemm_u8_patches): runs that start on a quad
-/// boundary and span whole quads are copied 4 bytes at a time, anything else byte by byte.
-static void pack_quads_patches(const uint8_t *a, const lbr_patch_geometry *g, size_t row, size_t rows, uint32_t *quads) {
-    const size_t length = g->segment_length, k = g->segments * length, count = lbr_round_up(k, 4) / 4;
-    for (size_t q = 0; q < count; q++) {
-        for (size_t r = rows; r < QUAD_ROWS; r++) quads[q * QUAD_ROWS + r] = 0;
-    }
-    if (k % 4) for (size_t r = 0; r < rows; r++) quads[(count - 1) * QUAD_ROWS + r] = 0;
-    for (size_t r = 0; r < rows; r++) {
-        const size_t base = lbr_patch_base(g, row + r);
-        for (size_t s = 0; s < g->segments; s++) {
-            const uint8_t *src = a + base + s * g->segment_stride;
-            const size_t first = s * length;
-            if (first % 4 == 0 && length % 4 == 0) {
-                for (size_t q = 0; q < length / 4; q++) memcpy(&quads[(first / 4 + q) * QUAD_ROWS + r], src + 4 * q, 4);
-                continue;
-            }
-            for (size_t i = 0; i < length; i++) {
-                const size_t t = first + i;
-                uint8_t *quad = (uint8_t *)&quads[(t / 4) * QUAD_ROWS + r];
-                quad[t % 4] = src[i];   // little-endian: byte t % 4 of the quad (x86)
-            }
-        }
-    }
-}
+enum { QUAD_ROWS = LBR_QUAD_ROWS, TILES_PER_BLOCK = 32 };
 
 /// QUAD_ROWS rows x `tiles` tiles of 8 outputs. Per group, the int32 sums of its quads (vpmaddubsw
 /// then vpmaddwd with ones: 4 products per lane) are converted to float and multiply-added with the
@@ -201,8 +154,8 @@ static void tgemm_u8_avx2(const uint8_t *a, size_t lda, const lbr_patch_geometry
         size_t te = lbr_min(tiles, tb + TILES_PER_BLOCK);
         for (size_t i = row_begin; i < row_end; i += QUAD_ROWS) {
             size_t rows = lbr_min(QUAD_ROWS, row_end - i);
-            if (patches) pack_quads_patches(a, patches, i, rows, quads);
-            else pack_quads(a, lda, i, rows, k, quads);
+            if (patches) lbr_pack_quads_patches(a, patches, i, rows, quads);
+            else lbr_pack_quads(a, lda, i, rows, k, quads);
             for (size_t tile = tb; tile < te; tile += 2) {
                 int tile_count = (int)lbr_min(2, te - tile);
                 __m256 sums[QUAD_ROWS * 2];

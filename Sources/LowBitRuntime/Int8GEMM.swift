@@ -8,7 +8,9 @@ import LowBitTensor
 /// Zero points: with symmetric weights, `sum_k (a - z) * w = acc - z * weightSums[j]`, so
 /// ``foldedBias(_:inputZeroPoint:)`` moves the correction into the int32 bias once and the kernel
 /// never sees z. Both operands are widened to int16 and multiplied with vpmaddwd, which never
-/// saturates (docs/RUNTIME.md, "Int8 GEMM"); the sum is exact while `inputCount <= 65793`.
+/// saturates (docs/RUNTIME.md, "Int8 GEMM"); the sum is exact while `inputCount <= 65793`. Weights
+/// of at most 64 in magnitude (4-bit codes, ...) with uint8 inputs take `lbr_i8gemm_small` instead:
+/// bytes multiplied with vpmaddubsw, exact at that size, about 2x faster (docs/RUNTIME.md, "Small weights").
 ///
 /// ```swift
 /// let gemm = try Int8GEMM(weights: w, outputCount: 256, inputCount: 784)
@@ -24,7 +26,13 @@ public struct Int8GEMM: Sendable {
     public let inputCount: Int
     /// sum_k w[j][k] per output, for the zero-point correction.
     public let weightSums: [Int32]
+    /// max |w|: at most ``smallWeightLimit`` selects the vpmaddubsw kernel for uint8 inputs.
+    public let largestWeight: Int
+    /// The largest |w| for which uint8 inputs (255) times a weight pair cannot saturate int16: 2 * 255 * 64 <= 32767.
+    public static let smallWeightLimit = 64
     private let packedWeights: [Int16]
+    /// The byte layout of the small-weight kernel (`lbr_tgemm_pack_weights`), empty unless `largestWeight <= 64`.
+    private let packedBytes: [Int8]
 
     /// `weights` row-major `[outputCount][inputCount]`.
     public init(weights: [Int8], outputCount: Int, inputCount: Int) throws {
@@ -40,22 +48,54 @@ public struct Int8GEMM: Sendable {
         var packed = [Int16](repeating: 0, count: lbr_i8gemm_packed_weight_count(outputCount, inputCount))
         lbr_i8gemm_pack_weights(weights, outputCount, inputCount, inputCount, &packed)
         packedWeights = packed
+        largestWeight = weights.map { abs(Int($0)) }.max() ?? 0
+        var bytes: [Int8] = []
+        if largestWeight <= Self.smallWeightLimit {
+            bytes = [Int8](repeating: 0, count: lbr_tgemm_packed_weight_bytes(outputCount, inputCount))
+            var unusedScales = [Float](repeating: 0, count: lbr_tgemm_packed_scale_count(outputCount, inputCount, 4))
+            lbr_tgemm_pack_weights(weights, inputCount, [Float](repeating: 0, count: outputCount * ((inputCount + 3) / 4)),
+                                   (inputCount + 3) / 4, outputCount, inputCount, 4, &bytes, &unusedScales)
+        }
+        packedBytes = bytes
+    }
+
+    /// Steps of 4 inputs the small-weight kernel may sum in int16 before widening, for uint8 inputs of at
+    /// most `inputMax`: `32767 / (2 * inputMax * largestWeight)`; nil when that kernel does not apply.
+    func smallKernelSteps(inputMax: Int32) -> Int? {
+        guard !packedBytes.isEmpty else { return nil }
+        return min(4_096, 32_767 / max(1, 2 * Int(max(inputMax, 1)) * max(largestWeight, 1)))
     }
 
     /// Accumulators for uint8 activations `[rows][inputCount]`.
     public func accumulate(uint8 input: [UInt8], rows: Int, path: KernelPath = .best) throws -> [Int32] {
-        try input.withUnsafeBytes { try accumulate($0, signed: false, rows: rows, path: path) }
+        try input.withUnsafeBytes { try accumulate($0, signed: false, rows: rows, inputMax: 255, path: path) }
+    }
+
+    /// ``accumulate(uint8:rows:path:)`` for k-bit codes, every input at most `inputMax` (checked; a larger
+    /// one throws): with small weights, the kernel sums more steps in int16 before widening.
+    public func accumulate(uint8 input: [UInt8], rows: Int, inputMax: UInt8, path: KernelPath = .best) throws -> [Int32] {
+        if let largest = input.max(), largest > inputMax {
+            throw LowBitError.invalidArgument("input code \(largest) exceeds the stated maximum \(inputMax)")
+        }
+        return try accumulate(codes: input, rows: rows, inputMax: Int32(inputMax), path: path)
+    }
+
+    /// The same without the check, for codes a quantizer or requantizer clamped to `inputMax`.
+    func accumulate(codes input: [UInt8], rows: Int, inputMax: Int32, path: KernelPath = .best) throws -> [Int32] {
+        try input.withUnsafeBytes { try accumulate($0, signed: false, rows: rows, inputMax: inputMax, path: path) }
     }
 
     /// Accumulators for int8 activations `[rows][inputCount]`.
     public func accumulate(int8 input: [Int8], rows: Int, path: KernelPath = .best) throws -> [Int32] {
-        try input.withUnsafeBytes { try accumulate($0, signed: true, rows: rows, path: path) }
+        try input.withUnsafeBytes { try accumulate($0, signed: true, rows: rows, inputMax: 127, path: path) }
     }
 
     /// Accumulators of a convolution whose patches are read in place from 8-bit NHWC codes
     /// `[batch][H][W][C]` (`lbr_pad_nhwc_bytes` + `lbr_i8gemm_patches`): the product with
-    /// `lbr_im2col_bytes`' rows, bit for bit, without writing them. `Code` is `UInt8` or `Int8`.
-    func accumulatePatches<Code: QuantizedByte>(_ codes: [Code], shape: Conv2DShape, batch: Int, path: KernelPath = .best) throws -> [Int32] {
+    /// `lbr_im2col_bytes`' rows, bit for bit, without writing them. `Code` is `UInt8` or `Int8`;
+    /// `inputMax` bounds unsigned codes (callers guarantee it; see ``smallKernelSteps(inputMax:)``).
+    func accumulatePatches<Code: QuantizedByte>(_ codes: [Code], shape: Conv2DShape, batch: Int, inputMax: Int32 = 255,
+                                                path: KernelPath = .best) throws -> [Int32] {
         guard codes.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels, shape.weightsPerOutput == inputCount else {
             throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels) into a GEMM of \(inputCount) inputs")
         }
@@ -63,14 +103,20 @@ public struct Int8GEMM: Sendable {
         let rows = batch * shape.outputHeight * shape.outputWidth, (n, k) = (outputCount, inputCount)
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
         if acc.isEmpty { return acc }
+        let small = Code.isSigned ? nil : smallKernelSteps(inputMax: inputMax)
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { weights in
                 padded.withUnsafeBytes { a in
                     withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
                         Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
-                            lbr_i8gemm_patches(path.isa, a.baseAddress, Code.isSigned ? 1 : 0, g, range.lowerBound, range.upperBound,
-                                               weights.baseAddress, n, out, n)
+                            if let small {
+                                lbr_i8gemm_small(path.isa, a.baseAddress!.assumingMemoryBound(to: UInt8.self), 0, g, range.lowerBound,
+                                                 range.upperBound, packedBytes, n, k, small, out, n)
+                            } else {
+                                lbr_i8gemm_patches(path.isa, a.baseAddress, Code.isSigned ? 1 : 0, g, range.lowerBound, range.upperBound,
+                                                   weights.baseAddress, n, out, n)
+                            }
                         }
                     }
                 }
@@ -85,19 +131,24 @@ public struct Int8GEMM: Sendable {
         (0..<outputCount).map { j in (bias?[j] ?? 0) &- inputZeroPoint &* weightSums[j] }
     }
 
-    private func accumulate(_ input: UnsafeRawBufferPointer, signed: Bool, rows: Int, path: KernelPath) throws -> [Int32] {
+    private func accumulate(_ input: UnsafeRawBufferPointer, signed: Bool, rows: Int, inputMax: Int32, path: KernelPath) throws -> [Int32] {
         guard rows >= 0, input.count == rows * inputCount else {
             throw LowBitError.shapeMismatch("\(input.count) activations for \(rows) rows of \(inputCount)")
         }
         var acc = [Int32](repeating: 0, count: rows * outputCount)
         if acc.isEmpty { return acc }
-        let (n, k) = (outputCount, inputCount)
+        let (n, k) = (outputCount, inputCount), small = signed ? nil : smallKernelSteps(inputMax: inputMax)
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { w in
                 Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
-                    lbr_i8gemm(path.isa, input.baseAddress, signed ? 1 : 0, k, range.lowerBound, range.upperBound,
-                               w.baseAddress, n, k, out, n)
+                    if let small {
+                        lbr_i8gemm_small(path.isa, input.baseAddress!.assumingMemoryBound(to: UInt8.self), k, nil, range.lowerBound,
+                                         range.upperBound, packedBytes, n, k, small, out, n)
+                    } else {
+                        lbr_i8gemm(path.isa, input.baseAddress, signed ? 1 : 0, k, range.lowerBound, range.upperBound,
+                                   w.baseAddress, n, k, out, n)
+                    }
                 }
             }
         }

@@ -95,11 +95,12 @@ struct Int8LayerOperation: PackedOperation {
         let acc: [Int32]
         switch (patches, input) {
         case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
-            acc = try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch)
+            acc = try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
+                                             inputMax: inputCodeMax)
         case let (.convolution(shape), _):
             acc = try gemm.accumulatePatches(value.int8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch)
         case (.dense, .uint8):
-            acc = try gemm.accumulate(uint8: value.uint8Codes(scale: inputScale, max: inputCodeMax), rows: rows)
+            acc = try gemm.accumulate(codes: value.uint8Codes(scale: inputScale, max: inputCodeMax), rows: rows, inputMax: inputCodeMax)
         case (.dense, _):
             acc = try gemm.accumulate(int8: value.int8Codes(scale: inputScale, max: inputCodeMax), rows: rows)
         }

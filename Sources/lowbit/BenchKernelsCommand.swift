@@ -184,7 +184,7 @@ enum KernelBenchmarks {
         ]
     }
 
-    /// int8 (uint8 activations, exact int32, then requantized to uint8) and ternary with group
+    /// int8 (uint8 activations, exact int32, then requantized to uint8), int4 (4-bit codes) and ternary with group
     /// scales of 4 (uint8 and binary activations with float scales; binary activations with 7-bit
     /// scale codes), all at 1024^3 against sgemm.
     private static func quantizedGEMMs(rng: inout SeededGenerator) throws -> [Case] {
@@ -196,6 +196,9 @@ enum KernelBenchmarks {
         let requantizer = try Requantizer(realMultipliers: [Double](repeating: 1e-4, count: size), outputScale: 0.05,
                                           zeroPoint: 0, outputType: UInt8.self, activation: .relu6)
         let bias = int8.foldedBias(nil, inputZeroPoint: 128)
+        // 4-bit weights and inputs (the int4 preset's codes): the vpmaddubsw kernel for small weights.
+        let int4 = try Int8GEMM(weights: (0..<(size * size)).map { _ in Int8(rng.nextInt(below: 15)) - 7 }, outputCount: size, inputCount: size)
+        let codes4 = (0..<(size * size)).map { _ in UInt8(rng.nextInt(below: 16)) }
         let group = 4, groups = size / group
         let ternary = try TernaryGEMM(values: (0..<(size * size)).map { _ in Int8(rng.nextInt(below: 3)) - 1 },
                                       scales: (0..<(size * groups)).map { _ in rng.nextUniform() }, outputCount: size,
@@ -208,6 +211,8 @@ enum KernelBenchmarks {
         return [
             Case(name: "int8 GEMM (u8 x s8 -> s32)", shape: shape, baselineName: "sgemm", operations: operations,
                  kernel: { _ = try? int8.accumulate(uint8: activations, rows: size) }, baseline: baseline),
+            Case(name: "int4 GEMM (4-bit codes in bytes -> s32)", shape: shape, baselineName: "sgemm", operations: operations,
+                 kernel: { _ = try? int4.accumulate(uint8: codes4, rows: size, inputMax: 15) }, baseline: baseline),
             Case(name: "int8 GEMM + requantize to u8", shape: shape, baselineName: "sgemm", operations: operations,
                  kernel: {
                      let acc = (try? int8.accumulate(uint8: activations, rows: size)) ?? []

@@ -45,6 +45,60 @@ struct Int8GEMMTests {
         }
     }
 
+    /// Weights of at most 64 in magnitude take lbr_i8gemm_small (vpmaddubsw, int16 sums over several
+    /// steps): dense rows and convolution patches, for 8-bit inputs and for k-bit inputs with their
+    /// bound (which lets more steps sum in int16), against the plain int32 definition.
+    @Test("small weights (|w| <= 64) take the vpmaddubsw kernel and stay exact, dense and convolution", arguments: KernelPath.supported)
+    func smallWeights(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 63)
+        var outputs = 0
+        for trial in 0..<1_500 {
+            let largest = [7, 7, 1, 15, 64][trial % 5], inputMax: Int32 = trial % 3 == 0 ? 15 : 255
+            let dense = trial % 4 != 3
+            let shape = try BinaryConvTests.randomShape(&rng)
+            let m = dense ? 1 + rng.nextInt(below: 9) : 0, n = dense ? 1 + rng.nextInt(below: 40) : shape.outputChannels
+            let k = dense ? (trial % 50 == 0 ? 500 + rng.nextInt(below: 3_000) : 1 + rng.nextInt(below: 90)) : shape.weightsPerOutput
+            // Codes at the extremes a quarter of the time, so the int16 sums reach their bound.
+            let weights = (0..<(n * k)).map { _ in
+                Int8(rng.nextInt(below: 4) == 0 ? (rng.nextInt(below: 2) == 0 ? largest : -largest) : rng.nextInt(below: 2 * largest + 1) - largest)
+            }
+            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+            #expect(gemm.largestWeight <= largest && gemm.smallKernelSteps(inputMax: inputMax) != nil)
+            func code() -> UInt8 { rng.nextInt(below: 4) == 0 ? UInt8(inputMax) : UInt8(rng.nextInt(below: Int(inputMax) + 1)) }
+            let fast: [Int32], rows: [UInt8], rowCount: Int
+            if dense {
+                rows = (0..<(m * k)).map { _ in code() }
+                rowCount = m
+                fast = try gemm.accumulate(uint8: rows, rows: m, inputMax: UInt8(inputMax), path: path)
+            } else {
+                let batch = 1 + trial % 2
+                let codes = (0..<(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)).map { _ in code() }
+                rowCount = batch * shape.outputHeight * shape.outputWidth
+                var geometry = shape.kernelGeometry(batch: batch)
+                var columns = [UInt8](repeating: 0, count: rowCount * k)
+                lbr_im2col_bytes(codes, shape.inputChannels, &geometry, 0, rowCount, &columns)
+                rows = columns
+                fast = try gemm.accumulatePatches(codes, shape: shape, batch: batch, inputMax: inputMax, path: path)
+            }
+            var expected = [Int32](repeating: 0, count: rowCount * n)
+            for i in 0..<rowCount {
+                for j in 0..<n {
+                    var sum: Int32 = 0
+                    for kk in 0..<k { sum += Int32(rows[i * k + kk]) * Int32(weights[j * k + kk]) }
+                    expected[i * n + j] = sum
+                }
+            }
+            #expect(fast == expected, "dense \(dense) n \(n) k \(k) largest \(largest) inputMax \(inputMax)")
+            outputs += fast.count
+        }
+        #expect(outputs >= 100_000)
+        let gemm = try Int8GEMM(weights: [7, -7], outputCount: 1, inputCount: 2)
+        #expect(try gemm.accumulate(uint8: [15, 1], rows: 1, inputMax: 15) == [98])
+        #expect(throws: LowBitError.self) { try gemm.accumulate(uint8: [16, 1], rows: 1, inputMax: 15) }
+        // Weights past 64 keep the int16 path.
+        #expect(try Int8GEMM(weights: [65, 0], outputCount: 1, inputCount: 2).smallKernelSteps(inputMax: 255) == nil)
+    }
+
     @Test("extreme operands at the exactness bound do not saturate")
     func extremes() throws {
         let k = 3_001, n = 3

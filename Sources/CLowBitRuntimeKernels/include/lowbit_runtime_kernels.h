@@ -183,6 +183,18 @@ void lbr_tgemm_u8_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *t, s
                       const float *alpha, size_t ld_alpha, size_t n, size_t k, size_t group,
                       float input_scale, const float *correction, const float *bias, float *out, size_t ldo);
 
+// ---- Integer GEMM for small weights (small_int_gemm.c) ----------------------------------------
+/// acc[m][j] = sum_k a[m][k] * w[j][k] for uint8 activations and int8 weights packed by
+/// lbr_tgemm_pack_weights (its scales unused), exact when quads_per_widen * 2 * a_max * |w|_max <=
+/// 32767 (the caller's bound: vpmaddubsw pair sums and int16 sums over quads_per_widen steps of 4 k
+/// never saturate). `patches` NULL: rows of `a` at stride lda, k bytes; otherwise convolution patches
+/// read in place (lbr_patch_geometry; k is taken from it). Rows [row_begin, row_end); `out` indexed
+/// from row 0.
+void lbr_i8gemm_small(lbr_isa isa, const uint8_t *a, size_t lda, const lbr_patch_geometry *patches, size_t row_begin,
+                      size_t row_end, const int8_t *packed, size_t n, size_t k, size_t quads_per_widen, int32_t *out, size_t ldo);
+void lbr_i8gemm_small_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *w, size_t ldw, size_t n, size_t k,
+                          int32_t *out, size_t ldo);
+
 // ---- Ternary weights x sign-bit activations, 7-bit group-scale codes (ternary_sign_gemm.c) ----
 /// Bytes of the packed layout: n times 128 bytes per 256 k (k rounded up to 256).
 size_t lbr_tsgemm_packed_bytes(size_t n, size_t k);

@@ -1,0 +1,135 @@
+// Integer GEMM for small weights: acc[m][j] = sum_k a[m][k] * w[j][k], uint8 activations, int8
+// weights, exact int32, when products are small enough for vpmaddubsw.
+//
+// vpmaddubsw multiplies 32 unsigned activation bytes by 32 signed weight bytes and adds adjacent
+// pairs into int16, saturating: exact only while 2 * a_max * w_max <= 32767. Full-range int8 weights
+// (127) with uint8 activations (255) break that, which is why lbr_i8gemm widens both operands to
+// int16 and uses vpmaddwd (4 operations per 32 products). Weights of 4 bits (|w| <= 7) or any
+// |w| <= 64 fit: one vpmaddubsw and one vpaddw per 32 products, the int16 sums widened into int32
+// (vpmaddwd with ones) only every `quads_per_widen` steps of 4 k, which the caller sizes so that
+// quads_per_widen * 2 * a_max * w_max <= 32767 (156 steps for 4-bit inputs and weights, 9 for
+// 8-bit inputs and 4-bit weights, 1 for 8-bit inputs and |w| <= 64).
+//
+// Layout: weights as lbr_tgemm_pack_weights lays out ternary values, bytes [n / 8][k / 4][8][4] (one
+// 256-bit load = 8 outputs x 4 k); activations as 4-byte quads of 4 rows (lbr_pack_quads), each
+// broadcast against the 8 outputs.
+#include "internal.h"
+#include <stdlib.h>
+
+void lbr_i8gemm_small_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *w, size_t ldw, size_t n, size_t k,
+                          int32_t *out, size_t ldo) {
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < n; j++) {
+            int32_t sum = 0;
+            for (size_t kk = 0; kk < k; kk++) sum += (int32_t)a[i * lda + kk] * (int32_t)w[j * ldw + kk];
+            out[i * ldo + j] = sum;
+        }
+    }
+}
+
+/// One row of the packed layout: output j's byte for k at packed[(j / 8) * k4 * 8 + (k / 4) * 32 + (j % 8) * 4 + k % 4].
+static void small_portable_row(const uint8_t *row, size_t i, const int8_t *packed, size_t n, size_t k, int32_t *out, size_t ldo) {
+    const size_t k4 = lbr_round_up(k, 4);
+    for (size_t j = 0; j < n; j++) {
+        const int8_t *wj = packed + (j / 8) * k4 * 8 + (j % 8) * 4;
+        int32_t sum = 0;
+        for (size_t kk = 0; kk < k; kk++) sum += (int32_t)row[kk] * (int32_t)wj[(kk / 4) * 32 + kk % 4];
+        out[i * ldo + j] = sum;
+    }
+}
+
+static void small_portable(const uint8_t *a, size_t lda, const lbr_patch_geometry *patches, size_t row_begin, size_t row_end,
+                           const int8_t *packed, size_t n, size_t k, int32_t *out, size_t ldo) {
+    uint8_t *patch = patches ? malloc(k ? k : 1) : NULL;
+    if (patches && patch == NULL) return;
+    for (size_t i = row_begin; i < row_end; i++) {
+        const uint8_t *row = a + i * lda;
+        if (patches) {
+            const size_t base = lbr_patch_base(patches, i), length = patches->segment_length;
+            for (size_t s = 0; s < patches->segments; s++) memcpy(patch + s * length, a + base + s * patches->segment_stride, length);
+            row = patch;
+        }
+        small_portable_row(row, i, packed, n, k, out, ldo);
+    }
+    free(patch);
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+/// LBR_QUAD_ROWS rows x `tiles` (1 or 2) tiles of 8 outputs over all quads: int16 sums widened every
+/// `per_widen` quads.
+LBR_INLINE void small_tile(int tiles, const uint32_t *quads, size_t quad_count, const int8_t *wt, size_t tile_stride,
+                           size_t per_widen, __m256i *sums) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[LBR_QUAD_ROWS * 2];
+    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) sums[t] = acc[t] = _mm256_setzero_si256();
+    for (size_t q0 = 0; q0 < quad_count; q0 += per_widen) {
+        const size_t q1 = lbr_min(quad_count, q0 + per_widen);
+        for (size_t q = q0; q < q1; q++) {
+            __m256i w[2];
+            for (int v = 0; v < tiles; v++) w[v] = _mm256_loadu_si256((const __m256i *)(wt + (size_t)v * tile_stride + q * 32));
+            for (int r = 0; r < LBR_QUAD_ROWS; r++) {
+                const __m256i x = _mm256_set1_epi32((int)quads[q * LBR_QUAD_ROWS + (size_t)r]);
+                for (int v = 0; v < tiles; v++) acc[r * tiles + v] = _mm256_add_epi16(acc[r * tiles + v], _mm256_maddubs_epi16(x, w[v]));
+            }
+        }
+        for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) {
+            sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(acc[t], ones));
+            acc[t] = _mm256_setzero_si256();
+        }
+    }
+}
+
+/// Blocks of 32 tiles (256 outputs), 4-row quad panels packed once per block, pairs of tiles.
+static void small_avx2(const uint8_t *a, size_t lda, const lbr_patch_geometry *patches, size_t row_begin, size_t row_end,
+                       const int8_t *packed, size_t n, size_t k, size_t per_widen, int32_t *out, size_t ldo) {
+    const size_t k4 = lbr_round_up(k, 4), quad_count = k4 / 4, tiles = lbr_round_up(n, 8) / 8;
+    uint32_t *quads = malloc(quad_count * LBR_QUAD_ROWS * sizeof(uint32_t));
+    if (quads == NULL) {
+        small_portable(a, lda, patches, row_begin, row_end, packed, n, k, out, ldo);
+        return;
+    }
+    for (size_t tb = 0; tb < tiles; tb += 32) {
+        const size_t te = lbr_min(tiles, tb + 32);
+        for (size_t i = row_begin; i < row_end; i += LBR_QUAD_ROWS) {
+            const size_t rows = lbr_min(LBR_QUAD_ROWS, row_end - i);
+            if (patches) lbr_pack_quads_patches(a, patches, i, rows, quads);
+            else lbr_pack_quads(a, lda, i, rows, k, quads);
+            for (size_t tile = tb; tile < te; tile += 2) {
+                const int count = (int)lbr_min(2, te - tile);
+                __m256i sums[LBR_QUAD_ROWS * 2];
+                const int8_t *wt = packed + tile * k4 * 8;
+                if (count == 2) small_tile(2, quads, quad_count, wt, k4 * 8, per_widen, sums);
+                else small_tile(1, quads, quad_count, wt, k4 * 8, per_widen, sums);
+                for (size_t r = 0; r < rows; r++) {
+                    for (int v = 0; v < count; v++) {
+                        const size_t first = (tile + (size_t)v) * 8;
+                        int32_t *dst = out + (i + r) * ldo + first;
+                        if (first + 8 <= n) {
+                            _mm256_storeu_si256((__m256i *)dst, sums[r * (size_t)count + (size_t)v]);
+                        } else {
+                            int32_t lanes[8];
+                            _mm256_storeu_si256((__m256i *)lanes, sums[r * (size_t)count + (size_t)v]);
+                            memcpy(dst, lanes, (n - first) * sizeof(int32_t));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    free(quads);
+}
+LBR_AVX2_END
+#endif
+
+void lbr_i8gemm_small(lbr_isa isa, const uint8_t *a, size_t lda, const lbr_patch_geometry *patches, size_t row_begin,
+                      size_t row_end, const int8_t *packed, size_t n, size_t k, size_t quads_per_widen, int32_t *out, size_t ldo) {
+    if (patches) k = patches->segments * patches->segment_length;
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa) && quads_per_widen >= 1) {
+        small_avx2(a, lda, patches, row_begin, row_end, packed, n, k, quads_per_widen, out, ldo);
+        return;
+    }
+#endif
+    small_portable(a, lda, patches, row_begin, row_end, packed, n, k, out, ldo);
+}
