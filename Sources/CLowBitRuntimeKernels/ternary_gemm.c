@@ -108,8 +108,11 @@ enum { QUAD_ROWS = LBR_QUAD_ROWS, TILES_PER_BLOCK = 32 };
 /// QUAD_ROWS rows x `tiles` tiles of 8 outputs. Per group, the int32 sums of its quads (vpmaddubsw
 /// then vpmaddwd with ones: 4 products per lane) are converted to float and multiply-added with the
 /// group's 8 scales. `quads_per_group` is a literal 1 for group 4 (no int32 accumulation at all).
-LBR_INLINE void u8_tile(int tiles, size_t quads_per_group, const uint32_t *quads, size_t quad_count,
-                        const int8_t *wt, size_t tile_stride, const float *alpha, size_t alpha_stride, __m256 *sums) {
+/// Activations: `direct` (a literal) reads row r's quad q in place at rows[r] + offsets[q] with one
+/// vbroadcastss; otherwise from the packed `quads`.
+LBR_INLINE void u8_tile(int tiles, size_t quads_per_group, int direct, const uint32_t *quads, const uint8_t *const *rows,
+                        const uint32_t *offsets, size_t quad_count, const int8_t *wt, size_t tile_stride, const float *alpha,
+                        size_t alpha_stride, __m256 *sums) {
     const __m256i ones = _mm256_set1_epi16(1);
     for (int t = 0; t < QUAD_ROWS * tiles; t++) sums[t] = _mm256_setzero_ps();
     for (size_t q0 = 0, g = 0; q0 < quad_count; q0 += quads_per_group, g++) {
@@ -120,7 +123,8 @@ LBR_INLINE void u8_tile(int tiles, size_t quads_per_group, const uint32_t *quads
             __m256i w[2];
             for (int v = 0; v < tiles; v++) w[v] = _mm256_loadu_si256((const __m256i *)(wt + v * tile_stride + q * 32));
             for (int r = 0; r < QUAD_ROWS; r++) {
-                __m256i x = _mm256_set1_epi32((int)quads[q * QUAD_ROWS + (size_t)r]);
+                __m256i x = direct ? _mm256_castps_si256(_mm256_broadcast_ss((const float *)(const void *)(rows[r] + offsets[q])))
+                                   : _mm256_set1_epi32((int)quads[q * QUAD_ROWS + (size_t)r]);
                 for (int v = 0; v < tiles; v++) {
                     __m256i products = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w[v]), ones);
                     group_sums[r * tiles + v] = _mm256_add_epi32(group_sums[r * tiles + v], products);
@@ -137,14 +141,25 @@ LBR_INLINE void u8_tile(int tiles, size_t quads_per_group, const uint32_t *quads
 }
 
 /// Loops: blocks of 32 tiles (256 outputs, a 256 KB weight block at k = 1024 stays in L2), then
-/// 4-row panels packed once per block, then pairs of tiles.
-/// `patches` NULL: rows of `a` at stride lda; otherwise convolution patches read in place.
+/// 4-row panels, then pairs of tiles. `patches` NULL: rows of `a` at stride lda; otherwise convolution
+/// patches. Rows are read in place (a table of quad offsets; the quads were packed first until that
+/// took 17% of an FGQ ResNet-20) unless a row has a partial quad (k or a kernel row's bytes not a
+/// multiple of 4), whose panels are packed with zero padding (lbr_pack_quads*).
 static void tgemm_u8_avx2(const uint8_t *a, size_t lda, const lbr_patch_geometry *patches, size_t row_begin, size_t row_end,
                           const int8_t *packed_t, const float *packed_alpha, size_t n, size_t k, size_t group,
                           float input_scale, const float *correction, const float *bias, float *out, size_t ldo) {
     const size_t k4 = lbr_round_up(k, 4), quad_count = k4 / 4, groups = (k + group - 1) / group;
     const size_t tiles = lbr_round_up(n, 8) / 8, quads_per_group = group / 4;
-    uint32_t *quads = malloc(quad_count * QUAD_ROWS * sizeof(uint32_t));
+    const int direct = patches ? patches->segment_length % 4 == 0 : k % 4 == 0;
+    // Direct: byte offsets of each quad within a row (or patch); else the packed quads.
+    uint32_t *quads = malloc(quad_count * (direct ? 1 : QUAD_ROWS) * sizeof(uint32_t));
+    const uint8_t *row_start[QUAD_ROWS];
+    if (quads != NULL && direct) {
+        for (size_t q = 0; q < quad_count; q++) {
+            quads[q] = patches ? (uint32_t)((4 * q) / patches->segment_length * patches->segment_stride + (4 * q) % patches->segment_length)
+                               : (uint32_t)(4 * q);
+        }
+    }
     if (quads == NULL) {
         if (patches) tgemm_u8_patches_portable(a, patches, row_begin, row_end, packed_t, packed_alpha, n, group, input_scale, correction, bias, out, ldo);
         else tgemm_u8_portable(a, lda, row_begin, row_end, packed_t, packed_alpha, n, k, group, input_scale, correction, bias, out, ldo);
@@ -154,20 +169,33 @@ static void tgemm_u8_avx2(const uint8_t *a, size_t lda, const lbr_patch_geometry
         size_t te = lbr_min(tiles, tb + TILES_PER_BLOCK);
         for (size_t i = row_begin; i < row_end; i += QUAD_ROWS) {
             size_t rows = lbr_min(QUAD_ROWS, row_end - i);
-            if (patches) lbr_pack_quads_patches(a, patches, i, rows, quads);
-            else lbr_pack_quads(a, lda, i, rows, k, quads);
+            if (direct) {
+                for (size_t r = 0; r < QUAD_ROWS; r++) {   // a short panel repeats its first row (not stored)
+                    const size_t row = i + (r < rows ? r : 0);
+                    row_start[r] = patches ? a + lbr_patch_base(patches, row) : a + row * lda;
+                }
+            } else if (patches) {
+                lbr_pack_quads_patches(a, patches, i, rows, quads);
+            } else {
+                lbr_pack_quads(a, lda, i, rows, k, quads);
+            }
             for (size_t tile = tb; tile < te; tile += 2) {
                 int tile_count = (int)lbr_min(2, te - tile);
                 __m256 sums[QUAD_ROWS * 2];
                 const int8_t *wt = packed_t + tile * k4 * 8;
                 const float *alpha = packed_alpha + tile * groups * 8;
-                if (quads_per_group == 1) {
-                    if (tile_count == 2) u8_tile(2, 1, quads, quad_count, wt, k4 * 8, alpha, groups * 8, sums);
-                    else u8_tile(1, 1, quads, quad_count, wt, k4 * 8, alpha, groups * 8, sums);
+#define LBR_U8_TILE(TILES, PER_GROUP, DIRECT) \
+    u8_tile(TILES, PER_GROUP, DIRECT, quads, row_start, quads, quad_count, wt, k4 * 8, alpha, groups * 8, sums)
+                if (direct) {
+                    if (quads_per_group == 1) { if (tile_count == 2) LBR_U8_TILE(2, 1, 1); else LBR_U8_TILE(1, 1, 1); }
+                    else if (tile_count == 2) LBR_U8_TILE(2, quads_per_group, 1);
+                    else LBR_U8_TILE(1, quads_per_group, 1);
                 } else {
-                    if (tile_count == 2) u8_tile(2, quads_per_group, quads, quad_count, wt, k4 * 8, alpha, groups * 8, sums);
-                    else u8_tile(1, quads_per_group, quads, quad_count, wt, k4 * 8, alpha, groups * 8, sums);
+                    if (quads_per_group == 1) { if (tile_count == 2) LBR_U8_TILE(2, 1, 0); else LBR_U8_TILE(1, 1, 0); }
+                    else if (tile_count == 2) LBR_U8_TILE(2, quads_per_group, 0);
+                    else LBR_U8_TILE(1, quads_per_group, 0);
                 }
+#undef LBR_U8_TILE
                 for (size_t r = 0; r < rows; r++) {
                     for (int v = 0; v < tile_count; v++) {
                         float lanes[8];
