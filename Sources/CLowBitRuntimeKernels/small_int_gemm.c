@@ -84,7 +84,7 @@ LBR_INLINE void small_tile(int tiles, const uint32_t *quads, size_t quad_count, 
 /// rows[r] + s * segment_stride + 4 * q (dense rows: one segment; convolution patches: one per kernel
 /// row, segment lengths a multiple of 4), then the optional `tail` quad per row (a dense row's last
 /// partial quad, zero-padded). Packing the quads first took a quarter of an int4 ResNet-20's time.
-LBR_INLINE void small_tile_direct(int tiles, const uint8_t *const rows[LBR_QUAD_ROWS], size_t segments, size_t segment_stride,
+LBR_INLINE void small_tile_direct(int tiles, int single, const uint8_t *const rows[LBR_QUAD_ROWS], size_t segments, size_t segment_stride,
                                   size_t segment_quads, const uint32_t *tail, const int8_t *wt, size_t tile_stride,
                                   size_t per_widen, __m256i *sums) {
     const __m256i ones = _mm256_set1_epi16(1);
@@ -97,10 +97,15 @@ LBR_INLINE void small_tile_direct(int tiles, const uint8_t *const rows[LBR_QUAD_
         for (int v = 0; v < tiles; v++) w[v] = _mm256_loadu_si256((const __m256i *)(wt + (size_t)v * tile_stride + q * 32)); \
         for (int r = 0; r < LBR_QUAD_ROWS; r++) {                                                                           \
             const __m256i x = QUAD_OF_ROW;                                                                                  \
-            for (int v = 0; v < tiles; v++) acc[r * tiles + v] = _mm256_add_epi16(acc[r * tiles + v], _mm256_maddubs_epi16(x, w[v])); \
+            for (int v = 0; v < tiles; v++) {                                                                               \
+                const __m256i pairs = _mm256_maddubs_epi16(x, w[v]);                                                        \
+                /* One step per widening (8-bit inputs, |w| > 32): straight into int32, no int16 add. */                    \
+                if (single) sums[r * tiles + v] = _mm256_add_epi32(sums[r * tiles + v], _mm256_madd_epi16(pairs, ones)); \
+                else acc[r * tiles + v] = _mm256_add_epi16(acc[r * tiles + v], pairs);                                      \
+            }                                                                                                               \
         }                                                                                                                   \
         q++;                                                                                                                \
-        if (++pending == per_widen) {                                                                                       \
+        if (!single && ++pending == per_widen) {                                                                      \
             for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) {                                                               \
                 sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(acc[t], ones));                                       \
                 acc[t] = _mm256_setzero_si256();                                                                            \
@@ -160,8 +165,10 @@ static void small_avx2(const uint8_t *a, size_t lda, const lbr_patch_geometry *p
                 __m256i sums[LBR_QUAD_ROWS * 2];
                 const int8_t *wt = packed + tile * k4 * 8;
                 const uint32_t *tail_quads = !patches && k % 4 ? tail : NULL;
-                if (direct && count == 2) small_tile_direct(2, row_start, segments, segment_stride, segment_quads, tail_quads, wt, k4 * 8, per_widen, sums);
-                else if (direct) small_tile_direct(1, row_start, segments, segment_stride, segment_quads, tail_quads, wt, k4 * 8, per_widen, sums);
+                if (direct && per_widen == 1 && count == 2) small_tile_direct(2, 1, row_start, segments, segment_stride, segment_quads, tail_quads, wt, k4 * 8, 1, sums);
+                else if (direct && per_widen == 1) small_tile_direct(1, 1, row_start, segments, segment_stride, segment_quads, tail_quads, wt, k4 * 8, 1, sums);
+                else if (direct && count == 2) small_tile_direct(2, 0, row_start, segments, segment_stride, segment_quads, tail_quads, wt, k4 * 8, per_widen, sums);
+                else if (direct) small_tile_direct(1, 0, row_start, segments, segment_stride, segment_quads, tail_quads, wt, k4 * 8, per_widen, sums);
                 else if (count == 2) small_tile(2, quads, quad_count, wt, k4 * 8, per_widen, sums);
                 else small_tile(1, quads, quad_count, wt, k4 * 8, per_widen, sums);
                 for (size_t r = 0; r < rows; r++) {
