@@ -10,7 +10,7 @@ import LowBitRuntime
 import LowBitTensor
 
 /// The project's main job on the MNIST copy shipped in the repo: train a float model, derive the
-/// int8, FGQ-ternary, binary and hybrid versions, pack each and run it through the runtime, and
+/// int8, int4, FGQ-ternary, binary and hybrid versions, pack each and run it through the runtime, and
 /// print one comparison table (accuracy, bytes, compression, BOPs, energy estimate, latency) plus
 /// an HTML report.
 struct DemoCommand: ParsableCommand {
@@ -46,7 +46,8 @@ struct DemoCommand: ParsableCommand {
         let float = try context.train(name: "float", architecture: try Models.mlp(inputShape: trainSet.sampleShape, hidden: [256, 256],
                                                                                    classCount: trainSet.classCount))
         rows.append(try context.row("float32 MLP 784-256-256-10", float))
-        for (preset, label) in [("int8", "int8 (post-training)"), ("ternary-fgq", "FGQ ternary N=4 (post-training)")] {
+        for (preset, label) in [("int8", "int8 (post-training)"), ("int4", "int4 (post-training)"),
+                                ("ternary-fgq", "FGQ ternary N=4 (post-training)")] {
             let model = try Model(archive: try float.model.archive(), source: "demo")
             let policy = try PolicyPresets.make(preset, for: model.spec)
             try model.apply(policy: policy)

@@ -119,7 +119,7 @@ struct CLITests {
         let html = directory.appendingPathComponent("demo-report.html").path
         let result = try CLI.run(["demo", "--quick", "--output-dir", directory.path, "--html", html, "--no-progress"])
         #expect(result.status == 0, "\(result.stderr)")
-        for variant in ["float32 MLP", "int8", "FGQ ternary", "binary MLP", "hybrid"] { #expect(result.stdout.contains(variant)) }
+        for variant in ["float32 MLP", "int8", "int4", "FGQ ternary", "binary MLP", "hybrid"] { #expect(result.stdout.contains(variant)) }
         #expect(result.stderr.contains(html))
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("float.lowbit").path))
         let page = try String(contentsOfFile: html, encoding: .utf8)
