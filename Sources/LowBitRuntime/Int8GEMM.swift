@@ -8,9 +8,10 @@ import LowBitTensor
 /// Zero points: with symmetric weights, `sum_k (a - z) * w = acc - z * weightSums[j]`, so
 /// ``foldedBias(_:inputZeroPoint:)`` moves the correction into the int32 bias once and the kernel
 /// never sees z. Both operands are widened to int16 and multiplied with vpmaddwd, which never
-/// saturates (docs/RUNTIME.md, "Int8 GEMM"); the sum is exact while `inputCount <= 65793`. Weights
-/// of at most 64 in magnitude (4-bit codes, ...) with uint8 inputs take `lbr_i8gemm_small` instead:
-/// bytes multiplied with vpmaddubsw, exact at that size, about 2x faster (docs/RUNTIME.md, "Small weights").
+/// saturates (docs/RUNTIME.md, "Int8 GEMM"); the sum is exact while `inputCount <= 65793`. uint8
+/// inputs whose products with the weights cannot saturate a vpmaddubsw pair (`2 * inputMax * max|w|
+/// <= 32767`: 4-bit codes, 7-bit weights, or 7-bit inputs) take `lbr_i8gemm_small` instead, 1.2-1.9x
+/// faster (docs/RUNTIME.md, "Small weights").
 ///
 /// ```swift
 /// let gemm = try Int8GEMM(weights: w, outputCount: 256, inputCount: 784)
@@ -26,16 +27,18 @@ public struct Int8GEMM: Sendable {
     public let inputCount: Int
     /// sum_k w[j][k] per output, for the zero-point correction.
     public let weightSums: [Int32]
-    /// max |w|: at most ``smallWeightLimit`` selects the vpmaddubsw kernel for uint8 inputs.
+    /// max |w|.
     public let largestWeight: Int
-    /// The largest |w| for which uint8 inputs (255) times a weight pair cannot saturate int16: 2 * 255 * 64 <= 32767.
-    public static let smallWeightLimit = 64
     private let packedWeights: [Int16]
-    /// The byte layout of the small-weight kernel (`lbr_tgemm_pack_weights`), empty unless `largestWeight <= 64`.
+    /// The byte layout of the vpmaddubsw kernel (`lbr_tgemm_pack_weights`), empty unless it applies to
+    /// uint8 inputs up to the `inputMax` given at creation.
     private let packedBytes: [Int8]
 
-    /// `weights` row-major `[outputCount][inputCount]`.
-    public init(weights: [Int8], outputCount: Int, inputCount: Int) throws {
+    /// `weights` row-major `[outputCount][inputCount]`. `inputMax`: the largest uint8 input the caller
+    /// will pass (255; 15 for 4-bit codes, 127 for 7-bit ones): when `2 * inputMax * max|w| <= 32767`
+    /// (weights up to 64 for 8-bit inputs, any int8 weight for inputs up to 127) uint8 products take
+    /// the vpmaddubsw kernel (`lbr_i8gemm_small`), whose byte layout is kept too.
+    public init(weights: [Int8], outputCount: Int, inputCount: Int, inputMax: UInt8 = 255) throws {
         guard outputCount >= 1, inputCount >= 1, weights.count == outputCount * inputCount else {
             throw LowBitError.shapeMismatch("\(weights.count) int8 weights for \(outputCount) x \(inputCount)")
         }
@@ -50,7 +53,7 @@ public struct Int8GEMM: Sendable {
         packedWeights = packed
         largestWeight = weights.map { abs(Int($0)) }.max() ?? 0
         var bytes: [Int8] = []
-        if largestWeight <= Self.smallWeightLimit {
+        if 2 * Int(max(inputMax, 1)) * largestWeight <= 32_767 {
             bytes = [Int8](repeating: 0, count: lbr_tgemm_packed_weight_bytes(outputCount, inputCount))
             var unusedScales = [Float](repeating: 0, count: lbr_tgemm_packed_scale_count(outputCount, inputCount, 4))
             lbr_tgemm_pack_weights(weights, inputCount, [Float](repeating: 0, count: outputCount * ((inputCount + 3) / 4)),
@@ -59,11 +62,13 @@ public struct Int8GEMM: Sendable {
         packedBytes = bytes
     }
 
-    /// Steps of 4 inputs the small-weight kernel may sum in int16 before widening, for uint8 inputs of at
-    /// most `inputMax`: `32767 / (2 * inputMax * largestWeight)`; nil when that kernel does not apply.
+    /// Steps of 4 inputs the vpmaddubsw kernel may sum in int16 before widening, for uint8 inputs of at
+    /// most `inputMax`: `32767 / (2 * inputMax * largestWeight)`; nil when that kernel does not apply
+    /// (no byte layout, or a pair of products could saturate).
     func smallKernelSteps(inputMax: Int32) -> Int? {
-        guard !packedBytes.isEmpty else { return nil }
-        return min(4_096, 32_767 / max(1, 2 * Int(max(inputMax, 1)) * max(largestWeight, 1)))
+        let steps = 32_767 / max(1, 2 * Int(max(inputMax, 1)) * max(largestWeight, 1))
+        guard !packedBytes.isEmpty, steps >= 1 else { return nil }
+        return min(4_096, steps)
     }
 
     /// Accumulators for uint8 activations `[rows][inputCount]`.

@@ -50,7 +50,8 @@ struct Int8LayerOperation: PackedOperation {
         self.inputScale = inputScale
         self.inputCodeMax = inputCodeMax
         self.patches = patches
-        gemm = try Int8GEMM(weights: weights, outputCount: weightScales.count, inputCount: weights.count / max(weightScales.count, 1))
+        gemm = try Int8GEMM(weights: weights, outputCount: weightScales.count, inputCount: weights.count / max(weightScales.count, 1),
+                            inputMax: input == .uint8 ? UInt8(clamping: inputCodeMax) : 255)
         accumulatorScales = weightScales.map { inputScale * $0 }
         self.bias = bias
         guard let (outputScale, codeMax) = next else {

@@ -199,6 +199,8 @@ enum KernelBenchmarks {
         // 4-bit weights and inputs (the int4 preset's codes): the vpmaddubsw kernel for small weights.
         let int4 = try Int8GEMM(weights: (0..<(size * size)).map { _ in Int8(rng.nextInt(below: 15)) - 7 }, outputCount: size, inputCount: size)
         let codes4 = (0..<(size * size)).map { _ in UInt8(rng.nextInt(below: 16)) }
+        // 7-bit weights (|w| <= 63) with full-range uint8 inputs: the small-weight kernel, one step per widening.
+        let int7 = try Int8GEMM(weights: (0..<(size * size)).map { _ in Int8(rng.nextInt(below: 127)) - 63 }, outputCount: size, inputCount: size)
         let group = 4, groups = size / group
         let ternary = try TernaryGEMM(values: (0..<(size * size)).map { _ in Int8(rng.nextInt(below: 3)) - 1 },
                                       scales: (0..<(size * groups)).map { _ in rng.nextUniform() }, outputCount: size,
@@ -211,6 +213,8 @@ enum KernelBenchmarks {
         return [
             Case(name: "int8 GEMM (u8 x s8 -> s32)", shape: shape, baselineName: "sgemm", operations: operations,
                  kernel: { _ = try? int8.accumulate(uint8: activations, rows: size) }, baseline: baseline),
+            Case(name: "int8 GEMM, 7-bit weights (u8 x s7 -> s32)", shape: shape, baselineName: "sgemm", operations: operations,
+                 kernel: { _ = try? int7.accumulate(uint8: activations, rows: size) }, baseline: baseline),
             Case(name: "int4 GEMM (4-bit codes in bytes -> s32)", shape: shape, baselineName: "sgemm", operations: operations,
                  kernel: { _ = try? int4.accumulate(uint8: codes4, rows: size, inputMax: 15) }, baseline: baseline),
             Case(name: "int8 GEMM + requantize to u8", shape: shape, baselineName: "sgemm", operations: operations,

@@ -53,16 +53,18 @@ struct Int8GEMMTests {
         var rng = SeededGenerator(seed: 63)
         var outputs = 0
         for trial in 0..<1_500 {
-            let largest = [7, 7, 1, 15, 64][trial % 5], inputMax: Int32 = trial % 3 == 0 ? 15 : 255
+            // Weights up to 64 with 8-bit or 4-bit inputs; full-range weights (128) with 7-bit inputs.
+            let largest = [7, 7, 1, 15, 64, 128][trial % 6]
+            let inputMax: Int32 = largest == 128 ? 127 : trial % 3 == 0 ? 15 : 255
             let dense = trial % 4 != 3
             let shape = try BinaryConvTests.randomShape(&rng)
             let m = dense ? 1 + rng.nextInt(below: 9) : 0, n = dense ? 1 + rng.nextInt(below: 40) : shape.outputChannels
             let k = dense ? (trial % 50 == 0 ? 500 + rng.nextInt(below: 3_000) : 1 + rng.nextInt(below: 90)) : shape.weightsPerOutput
             // Codes at the extremes a quarter of the time, so the int16 sums reach their bound.
             let weights = (0..<(n * k)).map { _ in
-                Int8(rng.nextInt(below: 4) == 0 ? (rng.nextInt(below: 2) == 0 ? largest : -largest) : rng.nextInt(below: 2 * largest + 1) - largest)
+                Int8(clamping: rng.nextInt(below: 4) == 0 ? (rng.nextInt(below: 2) == 0 ? largest : -largest) : rng.nextInt(below: 2 * largest + 1) - largest)
             }
-            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k, inputMax: UInt8(inputMax))
             #expect(gemm.largestWeight <= largest && gemm.smallKernelSteps(inputMax: inputMax) != nil)
             func code() -> UInt8 { rng.nextInt(below: 4) == 0 ? UInt8(inputMax) : UInt8(rng.nextInt(below: Int(inputMax) + 1)) }
             let fast: [Int32], rows: [UInt8], rowCount: Int
@@ -95,8 +97,14 @@ struct Int8GEMMTests {
         let gemm = try Int8GEMM(weights: [7, -7], outputCount: 1, inputCount: 2)
         #expect(try gemm.accumulate(uint8: [15, 1], rows: 1, inputMax: 15) == [98])
         #expect(throws: LowBitError.self) { try gemm.accumulate(uint8: [16, 1], rows: 1, inputMax: 15) }
-        // Weights past 64 keep the int16 path.
+        // Weights past 64 keep the int16 path for 8-bit inputs; 7-bit inputs take any int8 weight.
         #expect(try Int8GEMM(weights: [65, 0], outputCount: 1, inputCount: 2).smallKernelSteps(inputMax: 255) == nil)
+        let fullRange = try Int8GEMM(weights: [-128, 127, 127, -128, 5], outputCount: 1, inputCount: 5, inputMax: 127)
+        #expect(fullRange.smallKernelSteps(inputMax: 127) == 1 && fullRange.smallKernelSteps(inputMax: 128) == nil)
+        for path in KernelPath.supported {
+            #expect(try fullRange.accumulate(uint8: [127, 127, 127, 127, 127], rows: 1, inputMax: 127, path: path) == [127 * (-128 + 127 + 127 - 128 + 5)])
+            #expect(try fullRange.accumulate(uint8: [127, 0, 0, 127, 3], rows: 1, inputMax: 127, path: path) == [127 * -256 + 15])
+        }
     }
 
     @Test("extreme operands at the exactness bound do not saturate")
