@@ -29,8 +29,9 @@ public struct TernaryGEMM: Sendable {
 
     public var groupCount: Int { (inputCount + groupSize - 1) / groupSize }
 
-    /// `values` row-major `[outputCount][inputCount]` in {-1, 0, 1}; `scales` `[outputCount][groupCount]`.
-    public init(values: [Int8], scales: [Float], outputCount: Int, inputCount: Int, groupSize: Int) throws {
+    /// Checks ternary `values` `[outputCount][inputCount]` and a group size (a positive multiple of 4);
+    /// returns the number of groups per output. Shared by ``TernarySignGEMM``.
+    static func checkedGroupCount(values: [Int8], outputCount: Int, inputCount: Int, groupSize: Int) throws -> Int {
         guard groupSize >= 4, groupSize % 4 == 0 else {
             throw LowBitError.invalidArgument("ternary group size \(groupSize) must be a positive multiple of 4")
         }
@@ -40,7 +41,12 @@ public struct TernaryGEMM: Sendable {
         guard values.allSatisfy({ (-1...1).contains($0) }) else {
             throw LowBitError.invalidArgument("ternary values must be -1, 0 or 1")
         }
-        let groups = (inputCount + groupSize - 1) / groupSize
+        return (inputCount + groupSize - 1) / groupSize
+    }
+
+    /// `values` row-major `[outputCount][inputCount]` in {-1, 0, 1}; `scales` `[outputCount][groupCount]`.
+    public init(values: [Int8], scales: [Float], outputCount: Int, inputCount: Int, groupSize: Int) throws {
+        let groups = try Self.checkedGroupCount(values: values, outputCount: outputCount, inputCount: inputCount, groupSize: groupSize)
         guard scales.count == outputCount * groups else {
             throw LowBitError.shapeMismatch("\(scales.count) scales for \(outputCount) outputs x \(groups) groups of \(groupSize)")
         }

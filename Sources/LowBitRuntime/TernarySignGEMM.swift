@@ -39,16 +39,8 @@ public struct TernarySignGEMM: Sendable {
     /// `values` row-major `[outputCount][inputCount]` in {-1, 0, 1}; `scaleCodes` `[outputCount][groupCount]`
     /// in 0...127; `units` one per output.
     public init(values: [Int8], scaleCodes: [UInt8], units: [Float], outputCount: Int, inputCount: Int, groupSize: Int) throws {
-        guard groupSize >= 4, groupSize % 4 == 0 else {
-            throw LowBitError.invalidArgument("ternary group size \(groupSize) must be a positive multiple of 4")
-        }
-        guard outputCount >= 1, inputCount >= 1, values.count == outputCount * inputCount else {
-            throw LowBitError.shapeMismatch("\(values.count) ternary values for \(outputCount) x \(inputCount)")
-        }
-        guard values.allSatisfy({ (-1...1).contains($0) }) else {
-            throw LowBitError.invalidArgument("ternary values must be -1, 0 or 1")
-        }
-        let groups = (inputCount + groupSize - 1) / groupSize
+        let groups = try TernaryGEMM.checkedGroupCount(values: values, outputCount: outputCount, inputCount: inputCount,
+                                                       groupSize: groupSize)
         guard scaleCodes.count == outputCount * groups, units.count == outputCount else {
             throw LowBitError.shapeMismatch("\(scaleCodes.count) scale codes and \(units.count) units for \(outputCount) outputs x \(groups) groups of \(groupSize)")
         }
@@ -111,14 +103,7 @@ public struct TernarySignGEMM: Sendable {
     public func dotProducts(signs input: PackedBits, path: KernelPath = .best) throws -> [Int32] {
         try check(input)
         var dots = [Int32](repeating: 0, count: input.rows * outputCount)
-        if dots.isEmpty { return dots }
-        dots.withUnsafeMutableBufferPointer { d in
-            let d = d.baseAddress!
-            run(input) { range in
-                lbr_tsgemm(path.isa, input.words, input.wordsPerRow, range.lowerBound, range.upperBound, packed, nonzeroSums,
-                           outputCount, inputCount, d, outputCount, nil, nil, nil, 0)
-            }
-        }
+        dots.withUnsafeMutableBufferPointer { run(input, dots: $0.baseAddress, path: path) }
         return dots
     }
 
@@ -129,14 +114,7 @@ public struct TernarySignGEMM: Sendable {
             throw LowBitError.shapeMismatch("\(bias!.count) biases for \(outputCount) outputs")
         }
         var out = [Float](repeating: 0, count: input.rows * outputCount)
-        if out.isEmpty { return out }
-        out.withUnsafeMutableBufferPointer { o in
-            let o = o.baseAddress!
-            run(input) { range in
-                lbr_tsgemm(path.isa, input.words, input.wordsPerRow, range.lowerBound, range.upperBound, packed, nonzeroSums,
-                           outputCount, inputCount, nil, 0, units, bias, o, outputCount)
-            }
-        }
+        out.withUnsafeMutableBufferPointer { run(input, floats: $0.baseAddress, bias: bias, path: path) }
         return out
     }
 
@@ -146,8 +124,14 @@ public struct TernarySignGEMM: Sendable {
         }
     }
 
-    /// Rows split across threads (about 11 vector operations per 256 multiply-adds).
-    private func run(_ input: PackedBits, _ body: (Range<Int>) -> Void) {
-        Parallel.forChunks(input.rows, work: input.rows * outputCount * inputCount / 64, grain: .fine, body)
+    /// `lbr_tsgemm` into `dots` (exact) or `floats` (`unit * D + bias`), rows split across threads
+    /// (about 11 vector operations per 256 multiply-adds).
+    private func run(_ input: PackedBits, dots: UnsafeMutablePointer<Int32>? = nil, floats: UnsafeMutablePointer<Float>? = nil,
+                     bias: [Float]? = nil, path: KernelPath) {
+        guard input.rows > 0 else { return }
+        Parallel.forChunks(input.rows, work: input.rows * outputCount * inputCount / 64, grain: .fine) { range in
+            lbr_tsgemm(path.isa, input.words, input.wordsPerRow, range.lowerBound, range.upperBound, packed, nonzeroSums, outputCount,
+                       inputCount, dots, outputCount, units, bias, floats, outputCount)
+        }
     }
 }
