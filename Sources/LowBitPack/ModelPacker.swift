@@ -126,14 +126,16 @@ private struct Walker {
     }
 
     /// A ternary dense or conv layer (FGQ, or TWN): the two bit-planes of its codes, its group scales,
-    /// the input scale from the calibrated activation range.
+    /// the input scale from the calibrated activation range, or sign-bit inputs for binary activations.
     ///
     /// The runtime's groups run along a weight row in multiples of 4. FGQ groups of such a size pack
     /// as they are; one scale per row (FGQ `channel`) or per tensor (FGQ `tensor`, TWN) packs as one
     /// group per row, `groupSize` the row length rounded up to 4, the tensor's scale repeated per row.
     private mutating func ternaryLayer(_ layer: LayerSpec) throws -> PackedStep {
         let name = layer.name, spec = quantizers[name]?.weight
-        let (inputEncoding, inputScale, inputBits) = try integerInput(name)
+        // Binary activations read sign bits (TernarySignGEMM); k-bit ones integer codes.
+        let (inputEncoding, inputScale, inputBits): (PackedStep.InputEncoding, Float?, Int) =
+            quantizers[name]?.input?.scheme == "binary-activation" ? (.sign, nil, 8) : try integerInput(name)
         guard let weight = tensors["\(name).weight"] else { throw LowBitError.shapeMismatch("layer \(name) has no weight tensor") }
         let outputs = weight.shape[0], rowLength = weight.count / max(outputs, 1)
         let twn = spec?.scheme == "twn", granularity = twn ? "tensor" : spec?.granularity ?? "group"

@@ -80,7 +80,10 @@ public struct BinaryConv2D: Sendable {
             gemm = BinaryGEMM(weightWords: tapBits.words, outputCount: shape.outputChannels,
                               wordsPerRow: shape.taps * wordsPerPixel, depth: shape.weightsPerOutput)
         }
-        let (pattern, correction) = Self.paddingCorrections(shape: shape, tapBits: tapBits)
+        let (pattern, correction) = Self.paddingCorrections(shape: shape, tapSums: (0..<(shape.outputChannels * shape.taps)).map { row in
+            let ones = (0..<tapBits.wordsPerRow).reduce(0) { $0 + tapBits.words[row * tapBits.wordsPerRow + $1].nonzeroBitCount }
+            return Int32(shape.inputChannels - 2 * ones)
+        })
         paddingCorrection = correction
         borderPixels = pattern.indices.filter { pattern[$0] >= 0 }.map { Int32($0) }
         borderPatterns = pattern.filter { $0 >= 0 }
@@ -111,16 +114,11 @@ public struct BinaryConv2D: Sendable {
         shape.inputChannels < 64 && 64 % shape.inputChannels == 0
     }
 
-    /// S[j][t] = C - 2 * popcount(w[j][t]) is what a padded tap t adds to channel j's GEMM result
-    /// (the +1s it sees instead of 0s); each distinct set of padded taps gets the per-channel sums.
-
-    private static func paddingCorrections(shape: Conv2DShape, tapBits: PackedBits) -> ([Int32], [Int32]) {
+    /// `tapSums[j * taps + t]` is what a padded tap t adds to channel j's integer result (the +1s it sees
+    /// instead of 0s: `C - 2 * popcount(w[j][t])` for ±1 weights); returns, per output pixel (oy * outW +
+    /// ox), the index of its set of padded taps (-1: none), and per distinct set the per-channel sums.
+    static func paddingCorrections(shape: Conv2DShape, tapSums tapSum: [Int32]) -> ([Int32], [Int32]) {
         let taps = shape.taps, n = shape.outputChannels
-        var tapSum = [Int32](repeating: 0, count: n * taps)
-        for row in 0..<(n * taps) {
-            let ones = (0..<tapBits.wordsPerRow).reduce(0) { $0 + tapBits.words[row * tapBits.wordsPerRow + $1].nonzeroBitCount }
-            tapSum[row] = Int32(shape.inputChannels - 2 * ones)
-        }
         var patternIndex: [[Bool]: Int32] = [:]
         var pattern = [Int32](), table = [Int32]()
         for oy in 0..<shape.outputHeight {

@@ -99,7 +99,7 @@ struct PackedCompiler {
     }
 
     private static func readsSigns(_ step: PackedStep) -> Bool {
-        [.dense, .conv2d, .binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign
+        [.dense, .conv2d, .binaryDense, .binaryConv2d, .ternaryDense, .ternaryConv2d].contains(step.kind) && step.inputEncoding == .sign
     }
 
     private static let integerKinds: [PackedStep.Kind] = [.int8Dense, .ternaryDense, .int8Conv2d, .ternaryConv2d]
@@ -113,7 +113,8 @@ struct PackedCompiler {
     private func compile(_ step: PackedStep, shape: inout [Int], consumer: PackedStep?) throws -> PackedOperation? {
         let name = step.name, signOutput = consumer != nil
         let codesInput = [.int8, .uint8].contains(step.inputEncoding)
-        guard codesInput == Self.integerKinds.contains(step.kind) else {
+        let ternarySigns = [.ternaryDense, .ternaryConv2d].contains(step.kind) && step.inputEncoding == .sign
+        guard codesInput == Self.integerKinds.contains(step.kind) || ternarySigns else {
             throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' (\(step.kind.rawValue)) cannot read \(step.inputEncoding.rawValue) inputs")
         }
         switch step.kind {
@@ -184,10 +185,11 @@ struct PackedCompiler {
     /// in [-127, 127]) and uses `|a_j| s_j`; ternary group scales absorb `a_j` as they are (float output).
     private func compileInteger(_ step: PackedStep, shape: inout [Int], affine: (scale: [Float], shift: [Float])?,
                                 consumer: PackedStep?) throws -> PackedOperation {
-        let name = step.name
-        guard let inputScale = step.inputScale, inputScale > 0 else {
+        let name = step.name, signs = step.inputEncoding == .sign
+        guard signs || (step.inputScale ?? 0) > 0 else {
             throw LowBitError.corruptFile(path: source, reason: "packed step '\(name)' has no positive inputScale")
         }
+        let inputScale = step.inputScale ?? 1
         try checkBits(step.inputBits, "inputBits", step, lowest: step.inputEncoding == .int8 ? 2 : 1)
         try checkBits(step.weightBits, "weightBits", step, lowest: 2)
         if let consumer { try checkBits(consumer.inputBits, "inputBits", consumer, lowest: 1) }
@@ -248,6 +250,10 @@ struct PackedCompiler {
         var scales = try floats("\(name).scales", [out, groups])
         for j in 0..<out where scale[j] != 1 {
             for g in 0..<groups { scales[j * groups + g] *= scale[j] }
+        }
+        if signs {
+            return try TernarySignOperation(name: name, patches: patches, values: TernaryGEMM.values(plus: planes[0], minus: planes[1]),
+                                            scales: scales, groupSize: groupSize, bias: bias)
         }
         let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: scales, groupSize: groupSize)
         return TernaryLayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, inputCodeMax: step.inputCodeMax,

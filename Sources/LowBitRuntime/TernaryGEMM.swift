@@ -70,6 +70,12 @@ public struct TernaryGEMM: Sendable {
     /// From the deployed bit-planes: `plus` has bit 1 where t = +1, `minus` where t = -1 (rows are
     /// outputs, columns inputs; the planes must not overlap).
     public init(plus: PackedBits, minus: PackedBits, scales: [Float], groupSize: Int) throws {
+        try self.init(values: Self.values(plus: plus, minus: minus), scales: scales, outputCount: plus.rows, inputCount: plus.columns,
+                      groupSize: groupSize)
+    }
+
+    /// The values in {-1, 0, 1} of the two bit-planes, row-major `[rows][columns]`.
+    static func values(plus: PackedBits, minus: PackedBits) throws -> [Int8] {
         guard plus.rows == minus.rows, plus.columns == minus.columns else {
             throw LowBitError.shapeMismatch("bit-planes of \(plus.rows) x \(plus.columns) and \(minus.rows) x \(minus.columns)")
         }
@@ -83,7 +89,7 @@ public struct TernaryGEMM: Sendable {
                 values[j * plus.columns + k] = positive ? 1 : negative ? -1 : 0
             }
         }
-        try self.init(values: values, scales: scales, outputCount: plus.rows, inputCount: plus.columns, groupSize: groupSize)
+        return values
     }
 
     /// uint8 activations `[rows][inputCount]` meaning `inputScale * (x - inputZeroPoint)`; returns

@@ -71,4 +71,30 @@ struct TernaryPackedTests {
         try model.calibrate(batches: [(x: try PackFixtures.normalization.apply(to: data.features), y: data.labels)])
         #expect { try ModelPacker.pack(model, metadata: [:]) } throws: { "\($0)".contains("fc2") && "\($0)".contains("multiple of 4") }
     }
+
+    @Test("ternary weights with binary activations pack as sign-bit steps and predict what the fake-quantized model predicts",
+          arguments: [QuantizerSpec(scheme: "fgq", granularity: "group", groupSize: 4), QuantizerSpec(scheme: "twn")])
+    func binaryActivations(weight: QuantizerSpec) throws {
+        let data = try PackFixtures.mnistSlice(200)
+        for spec in [try Models.mlp(inputShape: [28, 28, 1], hidden: [64, 32], classCount: 10, batchNorm: true, activation: .hardTanh),
+                     try Models.lenet(inputShape: [28, 28, 1], classCount: 10, channels: [8, 16, 32])] {
+            var rng = SeededGenerator(seed: 43)
+            let model = try Model(spec: spec, rng: &rng)
+            let weighted = spec.flattenedLayers.filter { $0.kind == .dense || $0.kind == .conv2d }.map(\.name)
+            // First and last layer float; the others ternary on binary inputs.
+            let policy = PrecisionPolicy(name: "ternary-binary", rules: [PrecisionRule(pattern: weighted.first!), PrecisionRule(pattern: weighted.last!),
+                                                                         PrecisionRule(pattern: "*", weight: weight, input: QuantizerSpec(scheme: "binary-activation"))])
+            try model.apply(policy: policy)
+            let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
+            let plan = try archive.metadata["packed"]!.decode(PackedPlan.self, what: "plan")
+            let ternary = plan.steps.filter { $0.kind == .ternaryDense || $0.kind == .ternaryConv2d }
+            #expect(ternary.count == weighted.count - 2 && ternary.allSatisfy { $0.inputEncoding == .sign && $0.inputScale == nil })
+            let reference = try PackFixtures.reference(model, data.features)
+            let logits = try PackedModel(archive: archive).predict(data.features)
+            let agree = zip(PackFixtures.argmax(logits), PackFixtures.argmax(reference)).filter { $0 == $1 }.count
+            // Scales become 7-bit codes (each moves by at most 1/254 of its row's largest), so logits
+            // differ slightly; a sign flips only for pre-activations that close to zero.
+            #expect(Double(agree) >= 0.97 * Double(data.count), "\(spec.name) \(weight.scheme): \(agree) of \(data.count) agree")
+        }
+    }
 }

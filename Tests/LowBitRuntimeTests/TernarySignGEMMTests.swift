@@ -122,3 +122,66 @@ struct TernarySignGEMMTests {
         #expect(throws: LowBitError.self) { try gemm.multiply(signs: PackedBits(rows: 1, columns: 8), bias: [1, 2]) }
     }
 }
+
+/// Ternary convolutions and dense steps on sign-bit inputs in packed models (`TernarySignOperation`).
+@Suite("Ternary steps on sign bits")
+struct TernarySignOperationTests {
+    @Test("a convolution equals the zero-padded sum of decoded scale * t * sign(x), on random shapes and groups")
+    func convolution() throws {
+        var rng = SeededGenerator(seed: 91)
+        var checked = 0
+        for trial in 0..<120 {
+            var shape = try BinaryConvTests.randomShape(&rng)
+            // Channels that are multiples of 4 (any group of 4k) or any channels with one group per row.
+            let perRow = trial % 4 == 3
+            if !perRow && shape.inputChannels % 4 != 0 {
+                shape = try Conv2DShape(inputHeight: shape.inputHeight, inputWidth: shape.inputWidth, inputChannels: [4, 8, 16, 64, 68][trial % 5],
+                                        outputChannels: shape.outputChannels, kernelHeight: shape.kernelHeight, kernelWidth: shape.kernelWidth,
+                                        strideHeight: shape.strideHeight, strideWidth: shape.strideWidth, padding: shape.padding)
+            }
+            let k = shape.weightsPerOutput, n = shape.outputChannels, batch = 1 + trial % 2
+            let group = perRow ? (k + 3) / 4 * 4 : [4, 8, 12][trial % 3]
+            let groups = (k + group - 1) / group
+            let values = rng.ternaryValues(n * k)
+            // Per output one sign for all its scales (BatchNorm-folded FGQ scales can be negative).
+            let scales = (0..<(n * groups)).map { i in (i / groups % 3 == 2 ? -1 : 1) * (rng.nextUniform() + 0.05) }
+            let bias = (0..<n).map { _ in rng.nextNormal() }
+            let operation = try TernarySignOperation(name: "conv", patches: .convolution(shape), values: values, scales: scales,
+                                                     groupSize: group, bias: bias)
+            let decoded = try TernarySignGEMM.encode(scales: scales, groupCount: groups)
+            let x = rng.signedFloats(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)
+            let y = try operation.run(.float(x), batch: batch).floats
+            let pixels = shape.outputHeight * shape.outputWidth, perImage = shape.inputHeight * shape.inputWidth * shape.inputChannels
+            for index in y.indices {
+                let b = index / (pixels * n), pixel = (index / n) % pixels, j = index % n
+                let (oy, ox) = (pixel / shape.outputWidth, pixel % shape.outputWidth)
+                var integer = 0, magnitude = 0.0
+                for ky in 0..<shape.kernelHeight {
+                    for kx in 0..<shape.kernelWidth where !shape.isPadded(outputY: oy, outputX: ox, ky: ky, kx: kx) {
+                        let iy = oy * shape.strideHeight - shape.rows.padBefore + ky, ix = ox * shape.strideWidth - shape.columns.padBefore + kx
+                        for c in 0..<shape.inputChannels {
+                            let kk = (ky * shape.kernelWidth + kx) * shape.inputChannels + c
+                            let sign = x[b * perImage + (iy * shape.inputWidth + ix) * shape.inputChannels + c] < 0 ? -1 : 1
+                            integer += Int(decoded.codes[j * groups + kk / group]) * Int(values[j * k + kk]) * sign
+                            magnitude += Double(decoded.codes[j * groups + kk / group])
+                        }
+                    }
+                }
+                let expected = Double(decoded.units[j]) * Double(integer) + Double(bias[j])
+                #expect(abs(Double(y[index]) - expected) <= 1e-6 * abs(Double(decoded.units[j])) * magnitude + 1e-5,
+                        "\(shape) group \(group): \(y[index]) vs \(expected)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 20_000)
+    }
+
+    @Test("groups that would share 4 consecutive bits (6 channels, groups of 4) are refused by name")
+    func misalignedGroups() throws {
+        let shape = try Conv2DShape(inputHeight: 4, inputWidth: 4, inputChannels: 6, outputChannels: 2, kernelSize: 3, stride: 1, padding: .same)
+        #expect {
+            try TernarySignOperation(name: "conv2", patches: .convolution(shape), values: [Int8](repeating: 1, count: 2 * 54),
+                                     scales: [Float](repeating: 1, count: 2 * 14), groupSize: 4, bias: [0, 0])
+        } throws: { "\($0)".contains("conv2") && "\($0)".contains("6 input channels") }
+    }
+}
