@@ -27,6 +27,15 @@ LBR_INLINE void tap_range(int o, int stride, int pad, int kernel, int size, int 
     *end = *first + kernel > size ? size - *first : kernel;
 }
 
+/// Output row `row` = b * out_h + oy of a direct convolution: the image it reads and the vertical tap
+/// range (tap_range) of that row.
+LBR_INLINE const float *output_row(const float *input, const lbr_conv_geometry *g, size_t channels, size_t row, int *y0,
+                                   int *ky0, int *ky1) {
+    const int b = (int)(row / (size_t)g->out_h), oy = (int)(row % (size_t)g->out_h);
+    tap_range(oy, g->stride_h, g->pad_top, g->kernel_h, g->height, y0, ky0, ky1);
+    return input + (size_t)b * (size_t)g->height * (size_t)g->width * channels;
+}
+
 static void conv_direct_portable(const float *input, const lbr_conv_geometry *g, size_t channels, const float *packed,
                                  const float *bias, size_t n, lbr_activation activation, size_t row_begin, size_t row_end,
                                  float *out) {
@@ -34,29 +43,25 @@ static void conv_direct_portable(const float *input, const lbr_conv_geometry *g,
     float acc[64];
     out += row_begin * (size_t)g->out_w * n;
     for (size_t row = row_begin; row < row_end; row++) {
-        const int b = (int)(row / (size_t)g->out_h), oy = (int)(row % (size_t)g->out_h);
-        const float *image = input + (size_t)b * (size_t)g->height * (size_t)g->width * channels;
-        {
-            int y0, ky0, ky1;
-            tap_range(oy, g->stride_h, g->pad_top, g->kernel_h, g->height, &y0, &ky0, &ky1);
-            for (int ox = 0; ox < g->out_w; ox++, out += n) {
-                int x0, kx0, kx1;
-                tap_range(ox, g->stride_w, g->pad_left, g->kernel_w, g->width, &x0, &kx0, &kx1);
-                for (size_t j = 0; j < n; j++) acc[j] = bias ? bias[j] : 0.0f;
-                for (int ky = ky0; ky < ky1; ky++) {
-                    for (int kx = kx0; kx < kx1; kx++) {
-                        const float *x = image + ((size_t)(y0 + ky) * (size_t)g->width + (size_t)(x0 + kx)) * channels;
-                        const float *w = packed + ((size_t)ky * (size_t)g->kernel_w + (size_t)kx) * channels * np;
-                        for (size_t c = 0; c < channels; c++) {
-                            for (size_t j = 0; j < n; j++) {
-                                float product = x[c] * w[c * np + j];
-                                acc[j] = acc[j] + product;
-                            }
+        int y0, ky0, ky1;
+        const float *image = output_row(input, g, channels, row, &y0, &ky0, &ky1);
+        for (int ox = 0; ox < g->out_w; ox++, out += n) {
+            int x0, kx0, kx1;
+            tap_range(ox, g->stride_w, g->pad_left, g->kernel_w, g->width, &x0, &kx0, &kx1);
+            for (size_t j = 0; j < n; j++) acc[j] = bias ? bias[j] : 0.0f;
+            for (int ky = ky0; ky < ky1; ky++) {
+                for (int kx = kx0; kx < kx1; kx++) {
+                    const float *x = image + ((size_t)(y0 + ky) * (size_t)g->width + (size_t)(x0 + kx)) * channels;
+                    const float *w = packed + ((size_t)ky * (size_t)g->kernel_w + (size_t)kx) * channels * np;
+                    for (size_t c = 0; c < channels; c++) {
+                        for (size_t j = 0; j < n; j++) {
+                            float product = x[c] * w[c * np + j];
+                            acc[j] = acc[j] + product;
                         }
                     }
                 }
-                for (size_t j = 0; j < n; j++) out[j] = lbr_activate(acc[j], activation);
             }
+            for (size_t j = 0; j < n; j++) out[j] = lbr_activate(acc[j], activation);
         }
     }
 }
@@ -111,26 +116,22 @@ LBR_INLINE void conv_direct_pixels(int vectors, const float *input, const lbr_co
     const int run = vectors <= 2 ? 4 : (vectors <= 4 ? 2 : 1);
     out += row_begin * (size_t)g->out_w * n;
     for (size_t row = row_begin; row < row_end; row++) {
-        const int b = (int)(row / (size_t)g->out_h), oy = (int)(row % (size_t)g->out_h);
-        const float *image = input + (size_t)b * (size_t)g->height * (size_t)g->width * channels;
-        {
-            int y0, ky0, ky1;
-            tap_range(oy, g->stride_h, g->pad_top, g->kernel_h, g->height, &y0, &ky0, &ky1);
-            for (int ox = 0; ox < g->out_w;) {
-                int x0, kx0, kx1;
-                tap_range(ox, g->stride_w, g->pad_left, g->kernel_w, g->width, &x0, &kx0, &kx1);
-                // The last pixel of a run must still have every tap inside the image.
-                int last_x0 = (ox + run - 1) * g->stride_w - g->pad_left;
-                if (run > 1 && ox + run <= g->out_w && kx0 == 0 && kx1 == g->kernel_w && last_x0 + g->kernel_w <= g->width) {
-                    if (run == 4) direct_pixels(4, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, activation, out);
-                    else direct_pixels(2, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, activation, out);
-                    ox += run;
-                    out += (size_t)run * n;
-                } else {
-                    direct_pixels(1, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, kx0, kx1, n, activation, out);
-                    ox++;
-                    out += n;
-                }
+        int y0, ky0, ky1;
+        const float *image = output_row(input, g, channels, row, &y0, &ky0, &ky1);
+        for (int ox = 0; ox < g->out_w;) {
+            int x0, kx0, kx1;
+            tap_range(ox, g->stride_w, g->pad_left, g->kernel_w, g->width, &x0, &kx0, &kx1);
+            // The last pixel of a run must still have every tap inside the image.
+            int last_x0 = (ox + run - 1) * g->stride_w - g->pad_left;
+            if (run > 1 && ox + run <= g->out_w && kx0 == 0 && kx1 == g->kernel_w && last_x0 + g->kernel_w <= g->width) {
+                if (run == 4) direct_pixels(4, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, activation, out);
+                else direct_pixels(2, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, 0, g->kernel_w, n, activation, out);
+                ox += run;
+                out += (size_t)run * n;
+            } else {
+                direct_pixels(1, vectors, image, g, channels, packed, padded_bias, y0, ky0, ky1, x0, kx0, kx1, n, activation, out);
+                ox++;
+                out += n;
             }
         }
     }
