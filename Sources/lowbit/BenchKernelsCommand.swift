@@ -10,7 +10,7 @@ import LowBitTensor
 struct BenchKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernels",
-        abstract: "Runtime kernels against float baselines: binary GEMM and conv, int8 and ternary GEMM."
+        abstract: "Runtime kernels against float baselines: binary GEMM and conv, int8, int4 and ternary GEMM."
     )
 
     @Option(help: "Comma-separated thread counts.") var threads = "1,2"
