@@ -91,6 +91,14 @@ LBR_INLINE void store_group(__m256i sums, int32_t depth_bits, int32_t *dst, size
     }
 }
 
+/// store_group for two groups (8 outputs): the low dwords of both interleaved by a blend, put in
+/// order by one permute.
+LBR_INLINE void store_group_pair(__m256i first, __m256i second, int32_t depth_bits, int32_t *dst) {
+    __m256i counts = _mm256_blend_epi32(first, _mm256_slli_epi64(second, 32), 0xAA);   // f0 s0 f1 s1 f2 s2 f3 s3
+    counts = _mm256_permutevar8x32_epi32(counts, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+    _mm256_storeu_si256((__m256i *)dst, _mm256_sub_epi32(_mm256_set1_epi32(depth_bits), _mm256_add_epi32(counts, counts)));
+}
+
 LBR_INLINE __m256i load_group_word(const uint64_t *wg, size_t k) {
     return _mm256_loadu_si256((const __m256i *)(wg + 4 * k));
 }
@@ -172,7 +180,12 @@ LBR_INLINE void run_tile(int carry_save, int rows, int groups, const uint64_t *a
         lookup_tile(rows, groups, a, lda, koff, wg, words * 4, words, sums);
     }
     for (int r = 0; r < rows; r++) {
-        for (int g = 0; g < groups; g++) {
+        int g = 0;
+        // Two groups at once when all 8 outputs exist: one subtract and one 256-bit store.
+        for (; g + 2 <= groups && first_column + 4 * (size_t)g + 8 <= n; g += 2) {
+            store_group_pair(sums[r * groups + g], sums[r * groups + g + 1], depth_bits, out + r * ldo + first_column + 4 * (size_t)g);
+        }
+        for (; g < groups; g++) {
             size_t column = first_column + 4 * (size_t)g;
             store_group(sums[r * groups + g], depth_bits, out + r * ldo + column, lbr_min(4, n - column));
         }
