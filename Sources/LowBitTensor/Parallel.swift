@@ -20,13 +20,16 @@ public enum Parallel {
         /// At least ~200,000 operations per chunk, one chunk per thread: callers whose chunks carry a
         /// setup cost of their own (a BLAS call per chunk packs its panels again), such as training.
         case coarse
-        /// At least ~16,000 operations per chunk, up to four chunks per thread, claimed one at a time:
+        /// At least ~16,000 operations per chunk, up to two chunks per thread, claimed one at a time:
         /// kernels without per-call setup, such as the runtime's, where batch-1 layers of a few
-        /// microseconds are worth splitting and a slower core should take fewer chunks.
+        /// microseconds are worth splitting and a slower core should take fewer chunks. Two per
+        /// thread measured best here: four cost more claims (hybrid ResNet-20 at batch 1 on 2 threads
+        /// ~180 us against ~168), one left a slow virtual CPU's half for the other to wait on
+        /// (156-238 us over 5 runs).
         case fine
 
         var minimumWorkPerChunk: Int { self == .coarse ? 200_000 : 16_000 }
-        var chunksPerThread: Int { self == .coarse ? 1 : 4 }
+        var chunksPerThread: Int { self == .coarse ? 1 : 2 }
     }
 
     /// Splits `0..<count` into contiguous chunks and runs `body(range)` for each, in parallel on up to

@@ -45,7 +45,7 @@ struct ParallelTests {
         }
     }
 
-    @Test("coarse grain splits once per thread; fine grain into up to four chunks per thread")
+    @Test("coarse grain splits once per thread; fine grain into up to two chunks per thread")
     func grainSetsTheSplit() {
         let saved = Parallel.threadCount
         Parallel.threadCount = 2
@@ -53,8 +53,9 @@ struct ParallelTests {
         let chunks = { (work: Int, grain: Parallel.Grain) in
             Self.visitsRanges(count: 1000) { body in Parallel.forChunks(1000, work: work, grain: grain, body) }.count
         }
-        #expect(chunks(10_000_000, .coarse) == 2 && chunks(10_000_000, .fine) == 8)
-        #expect(chunks(100_000, .coarse) == 1 && chunks(100_000, .fine) == 6)   // 100,000 / 16,000 = 6
+        #expect(chunks(10_000_000, .coarse) == 2 && chunks(10_000_000, .fine) == 4)
+        #expect(chunks(100_000, .coarse) == 1 && chunks(100_000, .fine) == 4)
+        #expect(chunks(40_000, .fine) == 2)   // 40,000 / 16,000 = 2
     }
 
     @Test("ranges are contiguous, non-empty and together cover 0..<count")
