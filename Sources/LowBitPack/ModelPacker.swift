@@ -157,6 +157,10 @@ private struct Walker {
         default:
             throw LowBitError.unsupported("layer \(name): ternary weights pack with groups of a multiple of 4 weights, one scale per channel or one per tensor (have \(String(describing: spec)))")
         }
+        if inputEncoding == .sign, layer.kind == .conv2d, let c = layer.inChannels, let k = layer.kernelSize,
+           let problem = TernarySignGEMM.signInputProblem(inputChannels: c, kernelTaps: k * k, groupSize: groupSize) {
+            throw LowBitError.unsupported("layer \(name): \(problem)")
+        }
         for (plane, value) in [("plus", Int8(1)), ("minus", Int8(-1))] {
             let bits = PackedBits(packing: codes.map { $0 == value ? -1 : 1 }, rows: outputs, columns: rowLength)
             output.append(try StoredTensor(name: "\(name).\(plane)", shape: [outputs, bits.wordsPerRow], values: bits.words))

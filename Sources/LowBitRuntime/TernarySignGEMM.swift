@@ -74,6 +74,14 @@ public struct TernarySignGEMM: Sendable {
                       groupSize: groupSize)
     }
 
+    /// Whether a ternary convolution with `groupSize`-weight groups along its OHWI rows can run on
+    /// sign-bit inputs (``TernarySignGEMM`` on im2col rows takes one scale code per 4 bits, so 4
+    /// consecutive channels of a tap must share a group); nil when it can, else why not.
+    public static func signInputProblem(inputChannels: Int, kernelTaps: Int, groupSize: Int) -> String? {
+        TernarySignOperation.nibbleGroups(channels: inputChannels, taps: kernelTaps, groupSize: groupSize) == nil
+            ? TernarySignOperation.alignmentProblem(channels: inputChannels, groupSize: groupSize) : nil
+    }
+
     /// Encodes each row of float group scales `[rows][groupCount]` as `unit * code`, code in 0...127:
     /// `unit` is the row's largest magnitude / 127, signed like the row (all of a row's scales must
     /// share one sign, as FGQ scales times a BatchNorm factor do), and `code = round(scale / unit)`,

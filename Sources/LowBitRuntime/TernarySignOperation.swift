@@ -40,13 +40,8 @@ struct TernarySignOperation: PackedOperation {
         // Weights at the im2col rows' bit positions: tap t, channel c at bit (t * wordsPerPixel * 64 + c).
         let c = shape.inputChannels, taps = shape.taps, words = PackedBits.wordCount(bits: c), width = taps * words * 64
         // The kernel takes one code per 4 bits: every nibble of the row must lie in one group.
-        var nibbleGroup = [Int](repeating: -1, count: width / 4)
-        for k in 0..<rowLength {
-            let nibble = ((k / c) * words * 64 + k % c) / 4
-            guard nibbleGroup[nibble] == -1 || nibbleGroup[nibble] == k / groupSize else {
-                throw LowBitError.unsupported("ternary step '\(name)': groups of \(groupSize) weights do not align with \(c) input channels; sign-bit inputs need groups that never share 4 consecutive bits (channels a multiple of 4, or one group per row)")
-            }
-            nibbleGroup[nibble] = k / groupSize
+        guard let nibbleGroup = Self.nibbleGroups(channels: c, taps: taps, groupSize: groupSize) else {
+            throw LowBitError.unsupported("ternary step '\(name)': \(Self.alignmentProblem(channels: c, groupSize: groupSize))")
         }
         var expanded = [Int8](repeating: 0, count: out * width), nibbleCodes = [UInt8](repeating: 0, count: out * width / 4)
         for j in 0..<out {
@@ -68,6 +63,23 @@ struct TernarySignOperation: PackedOperation {
         paddingCorrection = table
         borderPixels = pattern.indices.filter { pattern[$0] >= 0 }.map { Int32($0) }
         borderPatterns = pattern.filter { $0 >= 0 }
+    }
+
+    /// For a convolution's im2col row (tap t, channel c at bit t * ceil(C / 64) * 64 + c), the group of
+    /// each 4-bit nibble (-1: no weight), or nil when some nibble would hold weights of two groups.
+    static func nibbleGroups(channels c: Int, taps: Int, groupSize: Int) -> [Int]? {
+        let words = PackedBits.wordCount(bits: c)
+        var groups = [Int](repeating: -1, count: taps * words * 16)
+        for k in 0..<(taps * c) {
+            let nibble = ((k / c) * words * 64 + k % c) / 4
+            guard groups[nibble] == -1 || groups[nibble] == k / groupSize else { return nil }
+            groups[nibble] = k / groupSize
+        }
+        return groups
+    }
+
+    static func alignmentProblem(channels: Int, groupSize: Int) -> String {
+        "groups of \(groupSize) weights do not align with \(channels) input channels; sign-bit inputs need groups that never share 4 consecutive bits (channels a multiple of 4, or one group per row)"
     }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {

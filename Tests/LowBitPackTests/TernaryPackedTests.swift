@@ -97,4 +97,20 @@ struct TernaryPackedTests {
             #expect(Double(agree) >= 0.97 * Double(data.count), "\(spec.name) \(weight.scheme): \(agree) of \(data.count) agree")
         }
     }
+
+    @Test("a ternary convolution on sign bits whose groups split 4 consecutive channels is refused when packing, by name")
+    func misalignedGroupsRefusedAtPack() throws {
+        let spec = try Models.lenet(inputShape: [28, 28, 1], classCount: 10, channels: [6, 16, 32])   // conv2 reads 6 channels
+        var rng = SeededGenerator(seed: 47)
+        for (weight, refused) in [(QuantizerSpec(scheme: "fgq", granularity: "group", groupSize: 4), true), (QuantizerSpec(scheme: "twn"), false)] {
+            let model = try Model(spec: spec, rng: &rng)
+            try model.apply(policy: PrecisionPolicy(name: "tbn", rules: [PrecisionRule(pattern: "conv1"), PrecisionRule(pattern: "fc2"),
+                                                                        PrecisionRule(pattern: "*", weight: weight, input: QuantizerSpec(scheme: "binary-activation"))]))
+            if refused {
+                #expect { try ModelPacker.pack(model, metadata: [:]) } throws: { "\($0)".contains("conv2") && "\($0)".contains("6 input channels") }
+            } else {
+                _ = try PackedModel(archive: ModelPacker.pack(model, metadata: [:]))   // one group per row: any channel count
+            }
+        }
+    }
 }
