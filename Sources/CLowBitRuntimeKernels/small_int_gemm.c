@@ -10,7 +10,7 @@
 // quads_per_widen * 2 * a_max * w_max <= 32767 (156 steps for 4-bit inputs and weights, 9 for
 // 8-bit inputs and 4-bit weights, 1 for 8-bit inputs and |w| <= 64).
 //
-// Layout: weights as lbr_tgemm_pack_weights lays out ternary values, bytes [n / 8][k / 4][8][4] (one
+// Layout: weights as lbr_pack_byte_tiles lays them out (the ternary kernel's byte tiles), bytes [n / 8][k / 4][8][4] (one
 // 256-bit load = 8 outputs x 4 k); activations as 4-byte quads of 4 rows (lbr_pack_quads), each
 // broadcast against the 8 outputs.
 #include "internal.h"

@@ -28,15 +28,25 @@ size_t lbr_tgemm_packed_scale_count(size_t n, size_t k, size_t group) {
     return lbr_round_up(n, 8) * ((k + group - 1) / group);
 }
 
-void lbr_tgemm_pack_weights(const int8_t *t, size_t ldt, const float *alpha, size_t lda,
-                            size_t n, size_t k, size_t group, int8_t *packed_t, float *packed_alpha) {
-    const size_t k4 = lbr_round_up(k, 4), groups = (k + group - 1) / group, tiles = lbr_round_up(n, 8) / 8;
+void lbr_pack_byte_tiles(const int8_t *t, size_t ldt, size_t n, size_t k, int8_t *packed) {
+    const size_t k4 = lbr_round_up(k, 4), tiles = lbr_round_up(n, 8) / 8;
     for (size_t tile = 0; tile < tiles; tile++) {
         for (size_t r = 0; r < 8; r++) {
             size_t j = 8 * tile + r;
             for (size_t kk = 0; kk < k4; kk++) {
-                packed_t[tile * k4 * 8 + (kk / 4) * 32 + r * 4 + kk % 4] = (j < n && kk < k) ? t[j * ldt + kk] : 0;
+                packed[tile * k4 * 8 + (kk / 4) * 32 + r * 4 + kk % 4] = (j < n && kk < k) ? t[j * ldt + kk] : 0;
             }
+        }
+    }
+}
+
+void lbr_tgemm_pack_weights(const int8_t *t, size_t ldt, const float *alpha, size_t lda,
+                            size_t n, size_t k, size_t group, int8_t *packed_t, float *packed_alpha) {
+    const size_t groups = (k + group - 1) / group, tiles = lbr_round_up(n, 8) / 8;
+    lbr_pack_byte_tiles(t, ldt, n, k, packed_t);
+    for (size_t tile = 0; tile < tiles; tile++) {
+        for (size_t r = 0; r < 8; r++) {
+            size_t j = 8 * tile + r;
             for (size_t g = 0; g < groups; g++) {
                 packed_alpha[(tile * groups + g) * 8 + r] = j < n ? alpha[j * lda + g] : 0.0f;
             }

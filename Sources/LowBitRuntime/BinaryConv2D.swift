@@ -80,13 +80,10 @@ public struct BinaryConv2D: Sendable {
             gemm = BinaryGEMM(weightWords: tapBits.words, outputCount: shape.outputChannels,
                               wordsPerRow: shape.taps * wordsPerPixel, depth: shape.weightsPerOutput)
         }
-        let (pattern, correction) = Self.paddingCorrections(shape: shape, tapSums: (0..<(shape.outputChannels * shape.taps)).map { row in
+        (borderPixels, borderPatterns, paddingCorrection) = Self.paddingCorrections(shape: shape, tapSums: (0..<(shape.outputChannels * shape.taps)).map { row in
             let ones = (0..<tapBits.wordsPerRow).reduce(0) { $0 + tapBits.words[row * tapBits.wordsPerRow + $1].nonzeroBitCount }
             return Int32(shape.inputChannels - 2 * ones)
         })
-        paddingCorrection = correction
-        borderPixels = pattern.indices.filter { pattern[$0] >= 0 }.map { Int32($0) }
-        borderPatterns = pattern.filter { $0 >= 0 }
     }
 
     /// Words per kernel row when a stride-1 layer reads its patches in place (lbr_bconv_row_taps), nil
@@ -116,8 +113,10 @@ public struct BinaryConv2D: Sendable {
 
     /// `tapSums[j * taps + t]` is what a padded tap t adds to channel j's integer result (the +1s it sees
     /// instead of 0s: `C - 2 * popcount(w[j][t])` for ±1 weights); returns, per output pixel (oy * outW +
-    /// ox), the index of its set of padded taps (-1: none), and per distinct set the per-channel sums.
-    static func paddingCorrections(shape: Conv2DShape, tapSums tapSum: [Int32]) -> ([Int32], [Int32]) {
+    /// ox), the border pixels (those with padded taps, ascending) with the index of each one's set of
+    /// padded taps, and per distinct set the per-channel sums: what lbr_subtract_row_corrections reads.
+    static func paddingCorrections(shape: Conv2DShape, tapSums tapSum: [Int32])
+        -> (borderPixels: [Int32], borderPatterns: [Int32], table: [Int32]) {
         let taps = shape.taps, n = shape.outputChannels
         var patternIndex: [[Bool]: Int32] = [:]
         var pattern = [Int32](), table = [Int32]()
@@ -134,7 +133,7 @@ public struct BinaryConv2D: Sendable {
                 }
             }
         }
-        return (pattern, table)
+        return (pattern.indices.filter { pattern[$0] >= 0 }.map { Int32($0) }, pattern.filter { $0 >= 0 }, table)
     }
 
     /// Runs the layer on `batch` images of packed input pixels (`input.rows == batch * H * W`,

@@ -30,7 +30,7 @@ public struct Int8GEMM: Sendable {
     /// max |w|.
     public let largestWeight: Int
     private let packedWeights: [Int16]
-    /// The byte layout of the vpmaddubsw kernel (`lbr_tgemm_pack_weights`), empty unless it applies to
+    /// The byte layout of the vpmaddubsw kernel (`lbr_pack_byte_tiles`), empty unless it applies to
     /// uint8 inputs up to the `inputMax` given at creation.
     private let packedBytes: [Int8]
 
@@ -55,9 +55,7 @@ public struct Int8GEMM: Sendable {
         var bytes: [Int8] = []
         if 2 * Int(max(inputMax, 1)) * largestWeight <= 32_767 {
             bytes = [Int8](repeating: 0, count: lbr_tgemm_packed_weight_bytes(outputCount, inputCount))
-            var unusedScales = [Float](repeating: 0, count: lbr_tgemm_packed_scale_count(outputCount, inputCount, 4))
-            lbr_tgemm_pack_weights(weights, inputCount, [Float](repeating: 0, count: outputCount * ((inputCount + 3) / 4)),
-                                   (inputCount + 3) / 4, outputCount, inputCount, 4, &bytes, &unusedScales)
+            lbr_pack_byte_tiles(weights, inputCount, outputCount, inputCount, &bytes)
         }
         packedBytes = bytes
     }

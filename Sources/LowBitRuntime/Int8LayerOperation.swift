@@ -59,7 +59,7 @@ struct Int8LayerOperation: PackedOperation {
             return
         }
         let realScales = weightScales.map { Double(inputScale) * Double($0) }
-        let k = weights.count / max(weightScales.count, 1)
+        let k = gemm.inputCount
         let largest = (0..<weightScales.count).map { j in weights[(j * k)..<((j + 1) * k)].reduce(0) { $0 + abs(Int($1)) } }.max() ?? 0
         let shift = Self.accumulatorShift(largestAccumulator: largest * Int(inputCodeMax), bias: bias, realScales: realScales,
                                           outputScale: Double(outputScale))

@@ -59,10 +59,7 @@ struct TernarySignOperation: PackedOperation {
                 return sum + Int32(codes[j * groups + k / groupSize]) * Int32(values[j * rowLength + k])
             }
         }
-        let (pattern, table) = BinaryConv2D.paddingCorrections(shape: shape, tapSums: tapSums)
-        paddingCorrection = table
-        borderPixels = pattern.indices.filter { pattern[$0] >= 0 }.map { Int32($0) }
-        borderPatterns = pattern.filter { $0 >= 0 }
+        (borderPixels, borderPatterns, paddingCorrection) = BinaryConv2D.paddingCorrections(shape: shape, tapSums: tapSums)
     }
 
     /// For a convolution's im2col row (tap t, channel c at bit t * ceil(C / 64) * 64 + c), the group of
@@ -88,13 +85,11 @@ struct TernarySignOperation: PackedOperation {
         }
         let input = value.signBits(rows: batch * shape.inputHeight * shape.inputWidth, columns: shape.inputChannels)
         let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = gemm.outputCount
-        let rowWords = shape.taps * wordsPerPixel
         var geometry = shape.kernelGeometry(batch: batch)
         var columns = PackedBits(uninitializedRows: rows, columns: gemm.inputCount)   // im2col writes every word
         columns.words.withUnsafeMutableBufferPointer { c in
             lbr_bconv_im2col(input.words, wordsPerPixel, &geometry, 0, rows, c.baseAddress)
         }
-        precondition(columns.wordsPerRow == rowWords, "im2col rows of \(rowWords) words")
         var dots = try gemm.dotProducts(signs: columns)
         dots.withUnsafeMutableBufferPointer { d in
             lbr_subtract_row_corrections(d.baseAddress, n, 0, rows, n, borderPixels, borderPatterns, borderPixels.count, pixels,

@@ -164,6 +164,10 @@ size_t lbr_tgemm_packed_scale_count(size_t n, size_t k, size_t group);
 /// Ternary values t[n][k] in {-1, 0, 1} (stride ldt) and scales alpha[n][ceil(k / group)]
 /// (stride lda) -> tiles of 8 rows: bytes [tile][k / 4][8][4], scales [tile][group index][8].
 /// `group` must be a multiple of 4.
+/// The byte half of lbr_tgemm_pack_weights: int8 values t[n][k] (stride ldt) as tiles of 8 rows,
+/// [tile][k / 4][8][4], zero past n and k (lbr_tgemm_packed_weight_bytes bytes). The small-weight
+/// integer GEMM (lbr_i8gemm_small) reads this layout.
+void lbr_pack_byte_tiles(const int8_t *t, size_t ldt, size_t n, size_t k, int8_t *packed);
 void lbr_tgemm_pack_weights(const int8_t *t, size_t ldt, const float *alpha, size_t lda,
                             size_t n, size_t k, size_t group, int8_t *packed_t, float *packed_alpha);
 /// out[m][j] = input_scale * (sum_g alpha[j][g] * sum_{k in g} t[j][k] * a[m][k] - correction[j])
@@ -185,7 +189,7 @@ void lbr_tgemm_u8_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *t, s
 
 // ---- Integer GEMM for small weights (small_int_gemm.c) ----------------------------------------
 /// acc[m][j] = sum_k a[m][k] * w[j][k] for uint8 activations and int8 weights packed by
-/// lbr_tgemm_pack_weights (its scales unused), exact when quads_per_widen * 2 * a_max * |w|_max <=
+/// lbr_pack_byte_tiles, exact when quads_per_widen * 2 * a_max * |w|_max <=
 /// 32767 (the caller's bound: vpmaddubsw pair sums and int16 sums over quads_per_widen steps of 4 k
 /// never saturate). `patches` NULL: rows of `a` at stride lda, k bytes; otherwise convolution patches
 /// read in place (lbr_patch_geometry; k is taken from it). Rows [row_begin, row_end); `out` indexed
