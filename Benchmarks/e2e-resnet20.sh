@@ -4,8 +4,8 @@
 # 4-bit weights with 8-bit activations (experiments/w7a8-policy.json, w4a8-policy.json), int4 and FGQ
 # N=4 (docs/BENCHMARKS.md, "End to end"). Packs the trained models of experiments/resnet20-fmnist.sh
 # and experiments/resnet20-hybrid.sh (the integer and FGQ ones are post-training quantized here), then runs
-# `lowbit bench MODEL --batch-sizes 1 --threads T --repeat R --json` and `lowbit run --json` on one
-# test image. Run Benchmarks/peers.sh in the same session for PyTorch and ONNX Runtime on the float model.
+# `lowbit bench MODEL --batch-sizes 1 --threads T --repeat R --input x1.npy --json` and `lowbit run --json` on one
+# test image (the first Fashion-MNIST test image, x1.npy, for both). Run Benchmarks/peers.sh in the same session for PyTorch and ONNX Runtime on the float model.
 #   Benchmarks/e2e-resnet20.sh [REPEAT]      (default 500; needs .build/release/lowbit or LOWBIT=path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +37,8 @@ for m in experiments/resnet20-fmnist experiments/r20-hybrid-block experiments/r2
   [ -f "$m.lowbit" ] || continue
   packed="$work/$(basename "$m").packed.lowbit"
   "$L" pack "$m.lowbit" -o "$packed" > /dev/null
-  t1=$("$L" bench "$packed" --batch-sizes 1 --threads 1 --repeat "$REPEAT" --json)
-  t2=$("$L" bench "$packed" --batch-sizes 1 --threads 2 --repeat "$REPEAT" --json)
+  t1=$("$L" bench "$packed" --batch-sizes 1 --threads 1 --repeat "$REPEAT" --input "$work/x1.npy" --json)
+  t2=$("$L" bench "$packed" --batch-sizes 1 --threads 2 --repeat "$REPEAT" --input "$work/x1.npy" --json)
   run=$("$L" run "$packed" --input "$work/x1.npy" -o "$work/y.npy" --json)
   python3 - "$(basename "$m")" "$t1" "$t2" "$run" <<'PY'
 import json, sys

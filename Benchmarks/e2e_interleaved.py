@@ -38,10 +38,11 @@ def ort_times_us(session, x, seconds):
     return statistics.median(times), min(times)
 
 
-def lowbit_times_us(lowbit, model, threads, repeat):
-    """(median, fastest) of `lowbit bench MODEL --batch-sizes 1 --json`."""
-    out = json.loads(subprocess.run([lowbit, "bench", model, "--batch-sizes", "1", "--threads", str(threads),
-                                     "--repeat", str(repeat), "--json"], check=True, capture_output=True, text=True).stdout)
+def lowbit_times_us(lowbit, model, threads, repeat, sample):
+    """(median, fastest) of `lowbit bench MODEL --batch-sizes 1 --json [--input SAMPLE]`."""
+    command = [lowbit, "bench", model, "--batch-sizes", "1", "--threads", str(threads), "--repeat", str(repeat), "--json"]
+    out = json.loads(subprocess.run(command + (["--input", sample] if sample else []), check=True, capture_output=True,
+                                    text=True).stdout)
     return out["latency_us"]["1"], out["latency_min_us"]["1"]
 
 
@@ -54,6 +55,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=500, help="lowbit bench --repeat")
     parser.add_argument("--ort-seconds", type=float, default=1.0)
+    parser.add_argument("--input", help="one sample (.npy, [1, 28, 28, 1] float32) both peers run; default: uniform noise. "
+                        "LowBit's int8 layers are faster on real images (few activations reach code 128)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -63,7 +66,7 @@ def main():
     options.intra_op_num_threads = args.threads
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(args.onnx, options, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(1).random((1, 28, 28, 1), dtype=np.float32)
+    x = np.load(args.input).astype(np.float32)[:1] if args.input else np.random.default_rng(1).random((1, 28, 28, 1), dtype=np.float32)
 
     ort_us, ort_min, lowbit_us, lowbit_min = [], [], {m: [] for m in args.models}, {m: [] for m in args.models}
     for _ in range(args.rounds):
@@ -71,10 +74,10 @@ def main():
         ort_us.append(median)
         ort_min.append(fastest)
         for m in args.models:
-            median, fastest = lowbit_times_us(args.lowbit, m, args.threads, args.repeat)
+            median, fastest = lowbit_times_us(args.lowbit, m, args.threads, args.repeat, args.input)
             lowbit_us[m].append(median)
             lowbit_min[m].append(fastest)
-    result = {"threads": args.threads, "rounds": args.rounds, "ort_us": ort_us, "ort_min_us": ort_min, "models": {}}
+    result = {"threads": args.threads, "rounds": args.rounds, "input": args.input or "uniform", "ort_us": ort_us, "ort_min_us": ort_min, "models": {}}
     for m in args.models:
         ratios = [o / l for o, l in zip(ort_us, lowbit_us[m])]
         result["models"][m] = {"lowbit_us": lowbit_us[m], "lowbit_min_us": lowbit_min[m],

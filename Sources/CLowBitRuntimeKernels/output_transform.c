@@ -41,7 +41,8 @@ void lbr_output_residual_ref(const int32_t *dot, size_t rows, size_t n, size_t l
     for (size_t r = 0; r < rows; r++) {
         if (bits) for (size_t w = 0; w < words_per_row; w++) bits[r * words_per_row + w] = 0;
         for (size_t j = 0; j < n; j++) {
-            float y = residual_element(dot[r * ldd + j], multiplier[j], bias[j], addend[r * lda + j], activation);
+            float y = addend ? residual_element(dot[r * ldd + j], multiplier[j], bias[j], addend[r * lda + j], activation)
+                             : lbr_activate(scaled(dot[r * ldd + j], multiplier[j], bias[j]), activation);
             out[r * ldo + j] = y;
             if (bits && y < 0.0f) bits[r * words_per_row + j / 64] |= (uint64_t)1 << (j % 64);
         }
@@ -88,14 +89,15 @@ static void output_residual_avx2(const int32_t *dot, size_t rows, size_t n, size
     const __m256 zero = _mm256_setzero_ps();
     for (size_t r = 0; r < rows; r++) {
         const int32_t *src = dot + r * ldd;
-        const float *skip = addend + r * lda;
+        const float *skip = addend ? addend + r * lda : NULL;
         float *dst = out + r * ldo;
         uint64_t word = 0;
         for (size_t j = 0; j < n; j += 8) {
             __m256 product = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(src + j))),
                                            _mm256_loadu_ps(multiplier + j));
-            __m256 y = lbr_activate8(_mm256_add_ps(_mm256_add_ps(product, _mm256_loadu_ps(bias + j)), _mm256_loadu_ps(skip + j)),
-                                     activation);
+            __m256 y = _mm256_add_ps(product, _mm256_loadu_ps(bias + j));
+            if (skip) y = _mm256_add_ps(y, _mm256_loadu_ps(skip + j));
+            y = lbr_activate8(y, activation);
             _mm256_storeu_ps(dst + j, y);
             word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(y, zero, _CMP_LT_OQ)) << (j % 64);
             if (bits && (j % 64 == 56 || j + 8 == n)) {   // a word is complete: one 8-byte store

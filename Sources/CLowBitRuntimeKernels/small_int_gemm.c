@@ -189,6 +189,22 @@ static void small_avx2(const uint8_t *a, size_t lda, const lbr_patch_geometry *p
     }
     free(quads);
 }
+/// lbr_split_high_bits, 32 bytes at a time: vpmovmskb gives the high bits, each set one is recorded.
+/// Returns the positions found (SIZE_MAX past `limit`); *done: the bytes handled (a multiple of 32).
+static size_t split_high_bits_avx2(const uint8_t *bytes, size_t count, uint8_t *low, uint32_t *positions, size_t limit,
+                                   size_t *done) {
+    const __m256i mask7 = _mm256_set1_epi8(0x7f);
+    size_t found = 0, i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(bytes + i));
+        _mm256_storeu_si256((__m256i *)(low + i), _mm256_and_si256(v, mask7));
+        uint32_t high = (uint32_t)_mm256_movemask_epi8(v);
+        if (found + (size_t)__builtin_popcount(high) > limit) return SIZE_MAX;
+        for (; high; high &= high - 1) positions[found++] = (uint32_t)(i + (size_t)__builtin_ctz(high));
+    }
+    *done = i;
+    return found;
+}
 LBR_AVX2_END
 #endif
 
@@ -202,4 +218,138 @@ void lbr_i8gemm_small(lbr_isa isa, const uint8_t *a, size_t lda, const lbr_patch
     }
 #endif
     small_portable(a, lda, patches, row_begin, row_end, packed, n, k, out, ldo);
+}
+
+// ---- Full-range uint8 inputs on the vpmaddubsw kernel: the high bit apart ----------------------
+// a = (a & 127) + 128 * (a >> 7), so sum_k a w = sum_k (a & 127) w + 128 * sum_{k: a >= 128} w. The
+// first sum is exact on the vpmaddubsw kernel (2 * 127 * 128 = 32512 <= 32767, one step per
+// widening); the second runs over the inputs of 128 or more only, a few percent of a ReLU network's
+// 8-bit activations (docs/RUNTIME.md, "Full-range int8 on vpmaddubsw"), each adding one column of
+// 128 * w to the accumulators of the rows (patches) that read it.
+
+size_t lbr_split_high_bits(lbr_isa isa, const uint8_t *bytes, size_t count, uint8_t *low, uint32_t *positions, size_t limit) {
+    size_t found = 0, i = 0;
+    (void)isa;
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) found = split_high_bits_avx2(bytes, count, low, positions, limit, &i);
+    if (found == SIZE_MAX) return SIZE_MAX;
+#endif
+    for (; i < count; i++) {
+        low[i] = bytes[i] & 0x7f;
+        if (bytes[i] & 0x80) {
+            if (found == limit) return SIZE_MAX;
+            positions[found++] = (uint32_t)i;
+        }
+    }
+    return found;
+}
+
+/// Adds 128 * column[j] (a row of the weights by input, [k][n] int8) to the n accumulators of one GEMM row.
+LBR_INLINE void add_high_column(const int8_t *column, size_t n, int32_t *acc) {
+    for (size_t j = 0; j < n; j++) acc[j] += (int32_t)column[j] * 128;
+}
+
+/// The outputs o in [first, last] whose window (o * stride + tap, tap < kernel) covers input coordinate p
+/// of a padded frame with `outputs` outputs; first > last when there are none.
+LBR_INLINE void covering_outputs(uint32_t p, uint32_t kernel, uint32_t stride, uint32_t outputs, uint32_t *first, uint32_t *last) {
+    *first = p + 1 >= kernel ? (p + 1 - kernel + stride - 1) / stride : 0;
+    *last = p / stride;
+    if (*last >= outputs) *last = outputs - 1;
+}
+
+/// The (accumulator row, weight column) pairs position `position` of the padded frame adds to: at most
+/// kernel_h * kernel_w of them (32-bit arithmetic: positions are below 2^32, and 32-bit divisions are
+/// the cheap ones). Returns how many.
+LBR_INLINE size_t covering_pairs(uint32_t position, const lbr_patch_geometry *g, uint32_t channels, size_t n, size_t ldc,
+                                 size_t *rows, size_t *columns) {
+    const uint32_t line = (uint32_t)g->segment_stride, stride_h = (uint32_t)(g->row_step / line);
+    const uint32_t stride_w = (uint32_t)(g->column_step / channels), kernel_w = (uint32_t)(g->segment_length / channels);
+    const uint32_t image = (uint32_t)g->image_stride, b = position / image, within = position - b * image;
+    const uint32_t y = within / line, in_line = within - y * line, x = in_line / channels, c = in_line - x * channels;
+    uint32_t oy0, oy1, ox0, ox1;
+    covering_outputs(y, (uint32_t)g->segments, stride_h, (uint32_t)g->out_h, &oy0, &oy1);
+    covering_outputs(x, kernel_w, stride_w, (uint32_t)g->out_w, &ox0, &ox1);
+    size_t count = 0;
+    for (uint32_t oy = oy0; oy <= oy1; oy++) {
+        for (uint32_t ox = ox0; ox <= ox1; ox++, count++) {
+            const uint32_t ky = y - oy * stride_h, kx = x - ox * stride_w;
+            rows[count] = ((size_t)b * g->out_h * g->out_w + (size_t)oy * g->out_w + ox) * ldc;
+            columns[count] = ((size_t)(ky * kernel_w + kx) * channels + c) * n;
+        }
+    }
+    return count;
+}
+
+
+static void high_bits_portable(const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels, size_t k,
+                               const int8_t *columns, size_t n, int32_t *acc, size_t ldc) {
+    size_t rows[LBR_HIGH_BITS_MAX_TAPS], offsets[LBR_HIGH_BITS_MAX_TAPS];
+    for (size_t e = 0; e < count; e++) {
+        if (!g) {
+            add_high_column(columns + (positions[e] % k) * n, n, acc + (positions[e] / k) * ldc);
+            continue;
+        }
+        const size_t pairs = covering_pairs(positions[e], g, (uint32_t)channels, n, ldc, rows, offsets);
+        for (size_t t = 0; t < pairs; t++) add_high_column(columns + offsets[t], n, acc + rows[t]);
+    }
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+LBR_INLINE void add_high_column_avx2(const int8_t *column, size_t n, int32_t *acc) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256i w = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(column + j)));
+        _mm256_storeu_si256((__m256i *)(acc + j), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
+                                                                   _mm256_slli_epi32(w, 7)));
+    }
+    for (; j < n; j++) acc[j] += (int32_t)column[j] * 128;
+}
+
+/// Positions of one pixel (consecutive, as lbr_split_high_bits lists them) share their taps: their
+/// columns are summed in registers and each covered accumulator row is updated once, so updates of
+/// the same row do not wait on each other's stores.
+static void high_bits_avx2(const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels, size_t k,
+                           const int8_t *columns, size_t n, int32_t *acc, size_t ldc) {
+    size_t rows[LBR_HIGH_BITS_MAX_TAPS], offsets[LBR_HIGH_BITS_MAX_TAPS];
+    if (!g) {
+        for (size_t e = 0; e < count; e++) add_high_column_avx2(columns + (positions[e] % k) * n, n, acc + (positions[e] / k) * ldc);
+        return;
+    }
+    for (size_t e = 0; e < count;) {
+        const uint32_t pixel = positions[e] / (uint32_t)channels;
+        size_t end = e + 1;
+        while (end < count && positions[end] / (uint32_t)channels == pixel) end++;
+        // Taps of channel 0 of this pixel; channel c's column is c * n further.
+        const size_t pairs = covering_pairs(pixel * (uint32_t)channels, g, (uint32_t)channels, n, ldc, rows, offsets);
+        for (size_t t = 0; t < pairs; t++) {
+            const int8_t *tap = columns + offsets[t];
+            int32_t *row = acc + rows[t];
+            size_t j = 0;
+            for (; j + 8 <= n; j += 8) {
+                __m256i sum = _mm256_setzero_si256();
+                for (size_t f = e; f < end; f++) {
+                    const size_t c = positions[f] - pixel * (uint32_t)channels;
+                    sum = _mm256_add_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(tap + c * n + j))));
+                }
+                _mm256_storeu_si256((__m256i *)(row + j),
+                                    _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(row + j)), _mm256_slli_epi32(sum, 7)));
+            }
+            for (; j < n; j++) {
+                for (size_t f = e; f < end; f++) row[j] += (int32_t)tap[(positions[f] - pixel * (uint32_t)channels) * n + j] * 128;
+            }
+        }
+        e = end;
+    }
+}
+LBR_AVX2_END
+#endif
+
+void lbr_i8gemm_high_bits(lbr_isa isa, const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels,
+                          size_t k, const int8_t *columns, size_t n, int32_t *acc, size_t ldc) {
+#if LBR_HAVE_AVX2
+    if (lbr_use_avx2(isa)) { high_bits_avx2(positions, count, g, channels, k, columns, n, acc, ldc); return; }
+#endif
+    (void)isa;
+    high_bits_portable(positions, count, g, channels, k, columns, n, acc, ldc);
 }

@@ -184,7 +184,7 @@ public struct BinaryConv2D: Sendable {
         let wordsPerRow = PackedBits.wordCount(bits: n)
         out.withUnsafeMutableBufferPointer { o in
             addend.withUnsafeBufferPointer { skip in
-                withOptionalWords(&bits) { words in
+                bits.withOptionalWords { words in
                     run(input, batch: batch, path: path) { dots, range in
                         lbr_output_residual(path.isa, dots, range.count, n, n, multiplier, bias, skip.baseAddress! + range.lowerBound * n, n,
                                             activation.kernelValue, o.baseAddress! + range.lowerBound * n, n,
@@ -194,12 +194,6 @@ public struct BinaryConv2D: Sendable {
             }
         }
         return (out, bits)
-    }
-
-    /// Calls `body` with the words of `bits` (nil when there are none).
-    private func withOptionalWords(_ bits: inout PackedBits?, _ body: (UnsafeMutablePointer<UInt64>?) -> Void) {
-        guard bits != nil else { return body(nil) }
-        bits!.words.withUnsafeMutableBufferPointer { body($0.baseAddress) }
     }
 
     /// Packs the signs of float NHWC input `[batch][H][W][C]`, then runs ``forward(_:batch:path:)``.

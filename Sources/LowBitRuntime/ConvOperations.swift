@@ -18,7 +18,7 @@ struct FloatConvOperation: PackedOperation {
 /// A convolution step with ±1 weights: ``BinaryConv2D`` (bit im2col, binary GEMM, exact zero
 /// padding, fused output transform) for sign inputs; float im2col + sgemm over the ±1 weights,
 /// then `dot * multiplier + bias`, for float inputs (a binary first layer).
-struct BinaryConvOperation: PackedOperation {
+struct BinaryConvOperation: ResidualFusing {
     let name: String
     let input: PackedStep.InputEncoding
     let shape: Conv2DShape

@@ -31,8 +31,14 @@ public struct Int8GEMM: Sendable {
     public let largestWeight: Int
     private let packedWeights: [Int16]
     /// The byte layout of the vpmaddubsw kernel (`lbr_pack_byte_tiles`), empty unless it applies to
-    /// uint8 inputs up to the `inputMax` given at creation.
+    /// uint8 inputs up to the `inputMax` given at creation, directly or with the high bit apart.
     private let packedBytes: [Int8]
+    /// The weights by input, `[inputCount][outputCount]`, for the high-bit share of full-range uint8
+    /// inputs (`lbr_i8gemm_high_bits`); empty when those take the int16 kernel.
+    private let weightsByInput: [Int8]
+    /// At most one input in this many may be 128 or more for the high-bit split; denser inputs take
+    /// the int16 kernel, which is faster then (docs/RUNTIME.md, "Full-range uint8 inputs on vpmaddubsw").
+    static let highBitSparsity = 16
 
     /// `weights` row-major `[outputCount][inputCount]`. `inputMax`: the largest uint8 input the caller
     /// will pass (255; 15 for 4-bit codes, 127 for 7-bit ones): when `2 * inputMax * max|w| <= 32767`
@@ -52,12 +58,22 @@ public struct Int8GEMM: Sendable {
         lbr_i8gemm_pack_weights(weights, outputCount, inputCount, inputCount, &packed)
         packedWeights = packed
         largestWeight = weights.map { abs(Int($0)) }.max() ?? 0
-        var bytes: [Int8] = []
-        if 2 * Int(max(inputMax, 1)) * largestWeight <= 32_767 {
+        var bytes: [Int8] = [], byInput: [Int8] = []
+        let direct = 2 * Int(max(inputMax, 1)) * largestWeight <= 32_767
+        if direct || 2 * 127 * largestWeight <= 32_767 {
             bytes = [Int8](repeating: 0, count: lbr_tgemm_packed_weight_bytes(outputCount, inputCount))
             lbr_pack_byte_tiles(weights, inputCount, outputCount, inputCount, &bytes)
         }
+        if !direct && !bytes.isEmpty {
+            byInput = [Int8](unsafeUninitializedCapacity: weights.count) { out, count in
+                for j in 0..<outputCount {
+                    for k in 0..<inputCount { out[k * outputCount + j] = weights[j * inputCount + k] }
+                }
+                count = weights.count
+            }
+        }
         packedBytes = bytes
+        weightsByInput = byInput
     }
 
     /// Steps of 4 inputs the vpmaddubsw kernel may sum in int16 before widening, for uint8 inputs of at
@@ -106,12 +122,17 @@ public struct Int8GEMM: Sendable {
         let rows = batch * shape.outputHeight * shape.outputWidth, (n, k) = (outputCount, inputCount)
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
         if acc.isEmpty { return acc }
-        let small = Code.isSigned ? nil : smallKernelSteps(inputMax: inputMax)
+        var small = Code.isSigned ? nil : smallKernelSteps(inputMax: inputMax)
+        var split: HighBits?
+        if !Code.isSigned, small == nil, inputMax > 127, shape.kernelHeight * shape.kernelWidth <= LBR_HIGH_BITS_MAX_TAPS,
+           let parts = padded.withUnsafeBytes({ splitHighBits($0, path: path) }) {
+            (split, small) = (parts, smallKernelSteps(inputMax: 127))
+        }
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { weights in
-                padded.withUnsafeBytes { a in
-                    withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
+                withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
+                    let product = { (a: UnsafeRawBufferPointer) in
                         Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
                             if let small {
                                 lbr_i8gemm_small(path.isa, a.baseAddress!.assumingMemoryBound(to: UInt8.self), 0, g, range.lowerBound,
@@ -122,10 +143,38 @@ public struct Int8GEMM: Sendable {
                             }
                         }
                     }
+                    guard let split else { return padded.withUnsafeBytes(product) }
+                    split.low.withUnsafeBytes(product)
+                    lbr_i8gemm_high_bits(path.isa, split.positions, split.positions.count, g, shape.inputChannels, k, weightsByInput, n, out, n)
                 }
             }
         }
         return acc
+    }
+
+    /// Full-range uint8 inputs apart: their low 7 bits, and where the inputs of 128 or more are.
+    struct HighBits {
+        let low: [UInt8]
+        let positions: [UInt32]
+    }
+
+    /// `lbr_split_high_bits` of uint8 `codes` when the high-bit split applies (weights by input kept)
+    /// and at most one code in ``highBitSparsity`` is 128 or more; nil otherwise.
+    func splitHighBits(_ codes: UnsafeRawBufferPointer, path: KernelPath) -> HighBits? {
+        guard !weightsByInput.isEmpty, !codes.isEmpty, codes.count < Int(UInt32.max) else { return nil }
+        let limit = codes.count / Self.highBitSparsity
+        var found = 0
+        var positions = [UInt32](unsafeUninitializedCapacity: limit) { _, count in count = limit }
+        let low = [UInt8](unsafeUninitializedCapacity: codes.count) { low, count in
+            found = positions.withUnsafeMutableBufferPointer { p in
+                lbr_split_high_bits(path.isa, codes.baseAddress!.assumingMemoryBound(to: UInt8.self), codes.count, low.baseAddress,
+                                    p.baseAddress, limit)
+            }
+            count = codes.count
+        }
+        guard (0...limit).contains(found) else { return nil }   // SIZE_MAX (-1 here): too many
+        positions.removeLast(limit - found)
+        return HighBits(low: low, positions: positions)
     }
 
     /// `bias[j] - inputZeroPoint * weightSums[j]` (wrapping): added to ``accumulate(uint8:rows:path:)``
@@ -140,19 +189,29 @@ public struct Int8GEMM: Sendable {
         }
         var acc = [Int32](repeating: 0, count: rows * outputCount)
         if acc.isEmpty { return acc }
-        let (n, k) = (outputCount, inputCount), small = signed ? nil : smallKernelSteps(inputMax: inputMax)
+        let (n, k) = (outputCount, inputCount)
+        var small = signed ? nil : smallKernelSteps(inputMax: inputMax)
+        var split: HighBits?
+        if !signed, small == nil, inputMax > 127, let parts = splitHighBits(input, path: path) {
+            (split, small) = (parts, smallKernelSteps(inputMax: 127))
+        }
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { w in
-                Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
-                    if let small {
-                        lbr_i8gemm_small(path.isa, input.baseAddress!.assumingMemoryBound(to: UInt8.self), k, nil, range.lowerBound,
-                                         range.upperBound, packedBytes, n, k, small, out, n)
-                    } else {
-                        lbr_i8gemm(path.isa, input.baseAddress, signed ? 1 : 0, k, range.lowerBound, range.upperBound,
-                                   w.baseAddress, n, k, out, n)
+                let product = { (a: UnsafeRawBufferPointer) in
+                    Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
+                        if let small {
+                            lbr_i8gemm_small(path.isa, a.baseAddress!.assumingMemoryBound(to: UInt8.self), k, nil, range.lowerBound,
+                                             range.upperBound, packedBytes, n, k, small, out, n)
+                        } else {
+                            lbr_i8gemm(path.isa, a.baseAddress, signed ? 1 : 0, k, range.lowerBound, range.upperBound,
+                                       w.baseAddress, n, k, out, n)
+                        }
                     }
                 }
+                guard let split else { return product(input) }
+                split.low.withUnsafeBytes(product)
+                lbr_i8gemm_high_bits(path.isa, split.positions, split.positions.count, nil, 0, k, weightsByInput, n, out, n)
             }
         }
         return acc

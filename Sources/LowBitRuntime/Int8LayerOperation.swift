@@ -13,7 +13,7 @@ import LowBitTensor
 ///
 /// with `M_j` a fixed-point multiplier and gemmlowp rounding (``Requantizer``; the clamp at 0 is the
 /// ReLU between the layers), or the float output `y_j = Float(acc_j) * (S_in * S_w_j) + b_j`.
-struct Int8LayerOperation: PackedOperation {
+struct Int8LayerOperation: ResidualFusing {
     enum Output: Sendable {
         case float
         /// Requantized uint8 codes for the next layer.
@@ -31,6 +31,8 @@ struct Int8LayerOperation: PackedOperation {
     let accumulatorScales: [Float]
     let bias: [Float]
     let output: Output
+    /// A ReLU or hard tanh after a float output, fused into its output transform.
+    var activation: FusedActivation = .none
 
     var kind: String {
         if case .dense = patches { return "int8Dense" }
@@ -91,30 +93,64 @@ struct Int8LayerOperation: PackedOperation {
         return 0
     }
 
+    /// A float output can take a residual block's sum (``ResidualOperation``).
+    var takesResidual: Bool {
+        if case .float = output { return true }
+        return false
+    }
+
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        let rows = patches.rowCount(batch: batch)
-        let acc: [Int32]
-        switch (patches, input) {
-        case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
-            acc = try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
-                                             inputMax: inputCodeMax)
-        case let (.convolution(shape), _):
-            acc = try gemm.accumulatePatches(value.int8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch)
-        case (.dense, .uint8):
-            acc = try gemm.accumulate(codes: value.uint8Codes(scale: inputScale, max: inputCodeMax), rows: rows, inputMax: inputCodeMax)
-        case (.dense, _):
-            acc = try gemm.accumulate(int8: value.int8Codes(scale: inputScale, max: inputCodeMax), rows: rows)
-        }
+        let acc = try accumulate(value, batch: batch)
         switch output {
         case .float:
-            // lbr_output_float: Float(acc) * scale + bias per channel, vectorized.
-            let n = accumulatorScales.count
-            return .float([Float](unsafeUninitializedCapacity: acc.count) { out, initialized in
-                lbr_output_float(KernelPath.best.isa, acc, rows, n, n, accumulatorScales, bias, out.baseAddress, n)
-                initialized = acc.count
-            })
+            return .float(try floatOutput(acc, rows: patches.rowCount(batch: batch), adding: nil, activation: activation, signs: false).floats)
         case let .uint8(requantizer, integerBias, scale):
-            return .uint8(try requantizer.requantize(acc, rows: rows, bias: integerBias), scale: scale)
+            return .uint8(try requantizer.requantize(acc, rows: patches.rowCount(batch: batch), bias: integerBias), scale: scale)
         }
+    }
+
+    func runResidual(_ value: RuntimeValue, batch: Int, adding addend: [Float], activation: FusedActivation,
+                     signs: Bool) throws -> (floats: [Float], bits: PackedBits?) {
+        precondition(takesResidual, "runResidual needs a float output (takesResidual)")
+        return try floatOutput(try accumulate(value, batch: batch), rows: patches.rowCount(batch: batch), adding: addend,
+                               activation: activation, signs: signs)
+    }
+
+    /// The int32 accumulators of the layer's patches or rows.
+    private func accumulate(_ value: RuntimeValue, batch: Int) throws -> [Int32] {
+        switch (patches, input) {
+        case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
+            try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
+                                       inputMax: inputCodeMax)
+        case let (.convolution(shape), _):
+            try gemm.accumulatePatches(value.int8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch)
+        case (.dense, .uint8):
+            try gemm.accumulate(codes: value.uint8Codes(scale: inputScale, max: inputCodeMax), rows: patches.rowCount(batch: batch),
+                                inputMax: inputCodeMax)
+        case (.dense, _):
+            try gemm.accumulate(int8: value.int8Codes(scale: inputScale, max: inputCodeMax), rows: patches.rowCount(batch: batch))
+        }
+    }
+
+    /// `activation(Float(acc) * scale_j + b_j [+ addend])` in one pass (`lbr_output_residual`, the
+    /// unfused steps' roundings), with the sign bits of the result when `signs`.
+    private func floatOutput(_ acc: [Int32], rows: Int, adding addend: [Float]?, activation: FusedActivation,
+                             signs: Bool) throws -> (floats: [Float], bits: PackedBits?) {
+        let n = accumulatorScales.count
+        if let addend, addend.count != rows * n {
+            throw LowBitError.shapeMismatch("\(name): shortcut of \(addend.count) values for an output of \(rows) x \(n)")
+        }
+        var bits = signs ? PackedBits(uninitializedRows: rows, columns: n) : nil   // every word written
+        let wordsPerRow = PackedBits.wordCount(bits: n)
+        let out = [Float](unsafeUninitializedCapacity: rows * n) { out, initialized in
+            addend.withOptionalBase { skip in
+                bits.withOptionalWords { words in
+                    lbr_output_residual(KernelPath.best.isa, acc, rows, n, n, accumulatorScales, bias, skip, n,
+                                        activation.kernelValue, out.baseAddress, n, words, wordsPerRow)
+                }
+            }
+            initialized = rows * n
+        }
+        return (out, bits)
     }
 }

@@ -108,3 +108,19 @@ public struct PackedBits: Sendable, Equatable {
         return pad
     }
 }
+
+extension Optional where Wrapped == PackedBits {
+    /// Calls `body` with the words of the bits (nil when there are none), for kernels that write them.
+    mutating func withOptionalWords<Result>(_ body: (UnsafeMutablePointer<UInt64>?) throws -> Result) rethrows -> Result {
+        guard self != nil else { return try body(nil) }
+        return try self!.words.withUnsafeMutableBufferPointer { try body($0.baseAddress) }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with the floats' base address (nil when there are none), for kernels that read them.
+    func withOptionalBase<Result>(_ body: (UnsafePointer<Float>?) throws -> Result) rethrows -> Result {
+        guard let values = self else { return try body(nil) }
+        return try values.withUnsafeBufferPointer { try body($0.baseAddress) }
+    }
+}

@@ -47,7 +47,14 @@ struct PackedCompiler {
                     consumer = steps[look + 1]
                     look += 1   // the ReLU is the requantizer's clamp; the consumer compiles next
                 }
-                operations.append(try compileInteger(step, shape: &shape, affine: affine, consumer: consumer))
+                var operation = try compileInteger(step, shape: &shape, affine: affine, consumer: consumer)
+                if fusesResiduals, var int8 = operation as? Int8LayerOperation, int8.takesResidual, look < steps.count,
+                   let activation = Self.residualActivation(steps[look]) {
+                    int8.activation = activation   // a ReLU or hard tanh after a float output joins its transform
+                    operation = int8
+                    look += 1
+                }
+                operations.append(operation)
                 index = look
                 continue
             }

@@ -84,10 +84,12 @@ public struct PackedModel: Sendable {
     public var layers: [(name: String, kind: String)] { operations.map { ($0.name, $0.kind) } }
 
     /// Time per top-level step on random inputs of `batch` samples: the median of `repeats` runs.
-    public func profile(batch: Int, repeats: Int = 20) throws -> [LayerLatency] {
-        var rng = SeededGenerator(seed: 1)
-        let count = batch * plan.inputShape.reduce(1, *)
-        let input = Tensor(shape: [batch] + plan.inputShape, data: (0..<count).map { _ in rng.nextUniform() })
+    /// `input`: the samples to time (their count is the batch); nil: `batch` samples uniform in [0, 1).
+    /// Layers whose speed depends on the data (full-range uint8 inputs of an int8 layer: see
+    /// docs/RUNTIME.md) are timed most faithfully on real samples.
+    public func profile(batch: Int, repeats: Int = 20, input: Tensor? = nil) throws -> [LayerLatency] {
+        let input = input ?? Self.uniformSamples(batch: batch, shape: plan.inputShape)
+        let batch = input.shape.first ?? batch
         var samples = [[Double]](repeating: [], count: operations.count)
         for _ in 0..<max(repeats, 1) {
             var (value, _) = try normalized(input)
@@ -100,6 +102,13 @@ public struct PackedModel: Sendable {
         return zip(operations, samples).map { operation, times in
             LayerLatency(name: operation.name, kind: operation.kind, latencyMicroseconds: times.sorted()[times.count / 2])
         }
+    }
+
+    /// `batch` samples of `shape` uniform in [0, 1) (seed 1): the default timing input.
+    public static func uniformSamples(batch: Int, shape: [Int]) -> Tensor {
+        var rng = SeededGenerator(seed: 1)
+        let count = batch * shape.reduce(1, *)
+        return Tensor(shape: [batch] + shape, data: (0..<count).map { _ in rng.nextUniform() })
     }
 
     /// Checks the input shape and applies the stored normalization `(x - mean[c]) / std[c]`.

@@ -17,7 +17,10 @@ struct BenchModelCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(name: .customLong("batch-sizes"), help: "Comma-separated batch sizes.") var batchSizes = "1,8,64"
     @Option(name: .customLong("repeat"), help: "Timed runs per batch size (the median is kept).") var repetitions = 50
-    @Flag(help: "Print one JSON object: model, threads, model_bytes, latency_us{batch: us}, latency_min_us{batch: us}, layers[{name, kind, latency_us}].")
+    @Option(help: ArgumentHelp("Time these samples (.npy, float32, the model's input layout) instead of uniform noise; each batch takes the first samples, repeated if there are fewer.",
+                               discussion: "int8 layers with full-range inputs run faster when few activations reach 128, so real samples time them as deployed."))
+    var input: String?
+    @Flag(help: "Print one JSON object: model, threads, model_bytes, latency_us{batch: us}, latency_min_us{batch: us}, layers[{name, kind, latency_us}], input.")
     var json = false
 
     func run() throws {
@@ -27,21 +30,27 @@ struct BenchModelCommand: ParsableCommand {
         }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be >= 1") }
         let model = try PackedModel(contentsOf: modelPath)
+        let samples = try input.map { try NumPyArray.read(from: $0).floatTensor() }
+        if let samples, samples.rank != model.plan.inputShape.count + 1 || Array(samples.shape.dropFirst()) != model.plan.inputShape
+            || samples.shape[0] < 1 {
+            throw ValidationError("--input holds \(samples.shape); the model takes [N] + \(model.plan.inputShape)")
+        }
         var latency: [String: Double] = [:], fastest: [String: Double] = [:]
         for batch in try parseIntList(batchSizes, option: "--batch-sizes") {
-            let times = try latencySamples(model, batch: batch, repetitions: repetitions)
+            let times = try latencySamples(model, batch: batch, repetitions: repetitions, samples: samples)
             latency[String(batch)] = times[times.count / 2]
             fastest[String(batch)] = times[0]
         }
-        let layers = try model.profile(batch: 1, repeats: repetitions)
+        let layers = try model.profile(batch: 1, repeats: repetitions, input: samples.map { Self.batch(of: $0, 1) })
         let report = ModelBenchReport(model: modelPath, threads: Parallel.threadCount, modelBytes: try fileSize(modelPath),
                                       latencyMicroseconds: latency, fastestMicroseconds: fastest,
-                                      layers: layers.map { .init(name: $0.name, kind: $0.kind, latencyMicroseconds: $0.latencyMicroseconds) })
+                                      layers: layers.map { .init(name: $0.name, kind: $0.kind, latencyMicroseconds: $0.latencyMicroseconds) },
+                                      input: input ?? "uniform")
         if json {
             try printJSON(report)
             return
         }
-        print("\(modelPath): \(report.modelBytes) bytes, \(report.threads) threads, median of \(repetitions)")
+        print("\(modelPath): \(report.modelBytes) bytes, \(report.threads) threads, median of \(repetitions), input \(report.input)")
         for (batch, us) in latency.sorted(by: { Int($0.key)! < Int($1.key)! }) {
             print(String(format: "  batch %4@: %10.1f us  (%.1f us/sample; fastest run %.1f us)", batch, us, us / Double(Int(batch)!),
                          fastest[batch] ?? us))
@@ -54,6 +63,15 @@ struct BenchModelCommand: ParsableCommand {
     }
 }
 
+extension BenchModelCommand {
+    /// The first `batch` samples of `samples`, repeated from the start when there are fewer.
+    static func batch(of samples: Tensor, _ batch: Int) -> Tensor {
+        let size = samples.shape.dropFirst().reduce(1, *), available = samples.shape[0]
+        let data = (0..<batch).flatMap { b in samples.data[((b % available) * size)..<((b % available + 1) * size)] }
+        return Tensor(shape: [batch] + Array(samples.shape.dropFirst()), data: data)
+    }
+}
+
 /// Median wall time in microseconds of `predict` on random inputs of `batch` samples, after 3
 /// warm-up runs (`lowbit bench MODEL`, `lowbit demo`).
 func medianLatency(_ model: PackedModel, batch: Int, repetitions: Int) throws -> Double {
@@ -61,11 +79,10 @@ func medianLatency(_ model: PackedModel, batch: Int, repetitions: Int) throws ->
     return times[times.count / 2]
 }
 
-/// The wall times in microseconds of `repetitions` timed `predict` calls (after 3 warm-up runs), sorted.
-func latencySamples(_ model: PackedModel, batch: Int, repetitions: Int) throws -> [Double] {
-    var rng = SeededGenerator(seed: 1)
-    let count = batch * model.plan.inputShape.reduce(1, *)
-    let x = Tensor(shape: [batch] + model.plan.inputShape, data: (0..<count).map { _ in rng.nextUniform() })
+/// The wall times in microseconds of `repetitions` timed `predict` calls (after 3 warm-up runs) on
+/// `batch` samples (from `samples`, else uniform noise), sorted.
+func latencySamples(_ model: PackedModel, batch: Int, repetitions: Int, samples: Tensor? = nil) throws -> [Double] {
+    let x = samples.map { BenchModelCommand.batch(of: $0, batch) } ?? PackedModel.uniformSamples(batch: batch, shape: model.plan.inputShape)
     for _ in 0..<3 { _ = try model.predict(x) }
     var times: [Double] = []
     for _ in 0..<max(repetitions, 1) {
@@ -91,9 +108,11 @@ private struct ModelBenchReport: Encodable {
     /// The fastest timed run per batch size: on a shared or virtual machine, the run least disturbed.
     let fastestMicroseconds: [String: Double]
     let layers: [Layer]
+    /// The timed samples: the --input file, or "uniform".
+    let input: String
 
     enum CodingKeys: String, CodingKey {
-        case model, threads, layers
+        case model, threads, layers, input
         case modelBytes = "model_bytes", latencyMicroseconds = "latency_us", fastestMicroseconds = "latency_min_us"
     }
 }

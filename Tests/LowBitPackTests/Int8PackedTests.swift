@@ -156,5 +156,13 @@ struct IntegerConvolutionTests {
         let actual = try packed.classify(data.features)
         let agree = zip(actual, expected).filter { $0 == $1 }.count
         #expect(Double(agree) >= 0.97 * Double(data.count), "\(policy): \(agree) of \(data.count) agree")
+        // The block sums and ReLUs join the integer convolutions' float outputs (lbr_output_residual),
+        // changing no float; the stem's ReLU joins the stem.
+        let unfused = try PackedModel(archive: archive, fusingResiduals: false)
+        #expect(try packed.predict(data.features).data.map(\.bitPattern) == unfused.predict(data.features).data.map(\.bitPattern))
+        if policy != "ternary-fgq" {
+            #expect(!packed.layers.contains { $0.kind == "relu" }, "\(packed.layers.map(\.kind))")
+            #expect(unfused.layers.contains { $0.kind == "relu" })
+        }
     }
 }

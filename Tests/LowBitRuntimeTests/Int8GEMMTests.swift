@@ -107,6 +107,71 @@ struct Int8GEMMTests {
         }
     }
 
+    /// Full-range uint8 inputs with few codes of 128 or more run on the vpmaddubsw kernel as 7-bit
+    /// codes plus the high bits' columns (lbr_split_high_bits, lbr_i8gemm_high_bits); denser ones keep
+    /// the int16 kernel. Both against the plain int32 definition, weights at the int8 extremes.
+    @Test("full-range uint8 inputs with the high bit apart stay exact, dense and convolution", arguments: KernelPath.supported)
+    func highBitsApart(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 64)
+        var outputs = 0, splitTrials = 0
+        for trial in 0..<1_200 {
+            let dense = trial % 4 == 3
+            // One code in 1000, 100, 20 (all below the 1/16 limit) or 3 (above it) is 128 or more.
+            let highOneIn = [1_000, 100, 20, 3][trial % 4 == 3 ? rng.nextInt(below: 4) : trial % 4]
+            let shape = try BinaryConvTests.randomShape(&rng)
+            let m = dense ? 1 + rng.nextInt(below: 9) : 0, n = dense ? 1 + rng.nextInt(below: 40) : shape.outputChannels
+            let k = dense ? 1 + rng.nextInt(below: 300) : shape.weightsPerOutput
+            let weights = (0..<(n * k)).map { _ in
+                rng.nextInt(below: 4) == 0 ? (rng.nextInt(below: 2) == 0 ? Int8.min : Int8.max) : Int8(truncatingIfNeeded: rng.nextInt(below: 256))
+            }
+            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+            func code() -> UInt8 {
+                rng.nextInt(below: highOneIn) == 0 ? UInt8(128 + rng.nextInt(below: 128)) : UInt8(rng.nextInt(below: 2) == 0 ? 127 : rng.nextInt(below: 128))
+            }
+            let fast: [Int32], rows: [UInt8], rowCount: Int
+            if dense {
+                rows = (0..<(m * k)).map { _ in code() }
+                rowCount = m
+                fast = try gemm.accumulate(uint8: rows, rows: m, path: path)
+                if rows.withUnsafeBytes({ gemm.splitHighBits($0, path: path) }) != nil { splitTrials += 1 }
+            } else {
+                let batch = 1 + trial % 2
+                let codes = (0..<(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)).map { _ in code() }
+                rowCount = batch * shape.outputHeight * shape.outputWidth
+                var geometry = shape.kernelGeometry(batch: batch)
+                var columns = [UInt8](repeating: 0, count: rowCount * k)
+                lbr_im2col_bytes(codes, shape.inputChannels, &geometry, 0, rowCount, &columns)
+                rows = columns
+                fast = try gemm.accumulatePatches(codes, shape: shape, batch: batch, path: path)
+                if codes.withUnsafeBytes({ gemm.splitHighBits($0, path: path) }) != nil { splitTrials += 1 }
+            }
+            var expected = [Int32](repeating: 0, count: rowCount * n)
+            lbr_i8gemm_ref(rows, 0, k, rowCount, weights, k, n, k, &expected, n)
+            #expect(fast == expected, "dense \(dense) \(shape) n \(n) k \(k) one in \(highOneIn)")
+            outputs += fast.count
+        }
+        #expect(outputs >= 100_000 && splitTrials >= 600, "\(outputs) outputs, \(splitTrials) trials split")
+    }
+
+    @Test("lbr_split_high_bits: low 7 bits, the positions of codes >= 128, and SIZE_MAX past the limit", arguments: KernelPath.supported)
+    func splitHighBitsKernel(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 65)
+        for trial in 0..<500 {
+            let count = 1 + rng.nextInt(below: trial % 10 == 0 ? 5_000 : 200)
+            let bytes = (0..<count).map { _ in UInt8(rng.nextInt(below: 8) == 0 ? 128 + rng.nextInt(below: 128) : rng.nextInt(below: 128)) }
+            let high = bytes.indices.filter { bytes[$0] >= 128 }.map(UInt32.init)
+            let limit = trial % 3 == 0 ? max(0, high.count - 1) : high.count + rng.nextInt(below: 3)
+            var low = [UInt8](repeating: 0xAA, count: count), positions = [UInt32](repeating: 0, count: max(limit, 1))
+            let found = lbr_split_high_bits(path.isa, bytes, count, &low, &positions, limit)
+            if high.count > limit {
+                #expect(found == -1, "count \(count): \(high.count) high codes, limit \(limit), got \(found)")   // SIZE_MAX
+            } else {
+                #expect(found == high.count && Array(positions.prefix(found)) == high, "count \(count)")
+                #expect(low == bytes.map { $0 & 0x7F })
+            }
+        }
+    }
+
     @Test("extreme operands at the exactness bound do not saturate")
     func extremes() throws {
         let k = 3_001, n = 3

@@ -69,9 +69,10 @@ void lbr_output_bits(lbr_isa isa, const int32_t *dot, size_t rows, size_t n, siz
 void lbr_output_bits_ref(const int32_t *dot, size_t rows, size_t n, size_t ldd,
                          const int32_t *threshold, const uint64_t *flip, uint64_t *out, size_t words_per_row);
 
-/// The last binary convolution of a residual block with everything after it fused: for r < rows, j < n,
+/// The last binary or int8 convolution of a residual block with everything after it fused: for r < rows, j < n,
 ///     y = ((float)dot[r][j] * multiplier[j] + bias[j]) + addend[r][j]     (the shortcut, stride lda)
-/// then the activation (LBR_ACT_NONE; LBR_ACT_RELU: y > 0 ? y : 0; LBR_ACT_HARDTANH: y < -1 ? -1 : y,
+/// (`addend` NULL: no sum, for a layer with only its activation fused), then the activation
+/// (LBR_ACT_NONE; LBR_ACT_RELU: y > 0 ? y : 0; LBR_ACT_HARDTANH: y < -1 ? -1 : y,
 /// then y > 1 ? 1 : y, so NaN passes as in the float steps), written to out[r][j]; when `bits` is not
 /// NULL, also the sign bits of y (bit j of row r = y < 0, as lbr_pack_signs) for the next binary layer.
 /// Each rounding happens in the order of the unfused steps, so the floats are bit for bit theirs.
@@ -196,6 +197,20 @@ void lbr_tgemm_u8_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *t, s
 /// from row 0.
 void lbr_i8gemm_small(lbr_isa isa, const uint8_t *a, size_t lda, const lbr_patch_geometry *patches, size_t row_begin,
                       size_t row_end, const int8_t *packed, size_t n, size_t k, size_t quads_per_widen, int32_t *out, size_t ldo);
+/// low[i] = bytes[i] & 127 for i < count, and the index of each byte of 128 or more to `positions`
+/// (indices below 2^32); returns how many, or SIZE_MAX when more than `limit` (positions' room; low
+/// is then partly written). With lbr_i8gemm_high_bits, full-range uint8 inputs run on
+/// lbr_i8gemm_small as 7-bit codes (docs/RUNTIME.md, "Full-range uint8 inputs on vpmaddubsw").
+size_t lbr_split_high_bits(lbr_isa isa, const uint8_t *bytes, size_t count, uint8_t *low, uint32_t *positions, size_t limit);
+/// The high bits' share of the product: for each position (an input index from lbr_split_high_bits),
+/// acc[row][j] += 128 * columns[kk][j] for every GEMM row that reads it at input kk. `g` NULL: a
+/// position is m * k + kk of rows [m][k]; otherwise an offset into the padded NHWC frame of
+/// lbr_pad_nhwc_bytes with `channels` channels, read by every patch (lbr_patch_geometry) that covers
+/// it (kernel_h * kernel_w at most LBR_HIGH_BITS_MAX_TAPS). `columns`: the weights by input, [k][n]
+/// int8 (w[j][kk] at columns[kk * n + j]).
+enum { LBR_HIGH_BITS_MAX_TAPS = 256 };
+void lbr_i8gemm_high_bits(lbr_isa isa, const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels, size_t k,
+                          const int8_t *columns, size_t n, int32_t *acc, size_t ldc);
 void lbr_i8gemm_small_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *w, size_t ldw, size_t n, size_t k,
                           int32_t *out, size_t ldo);
 
