@@ -174,55 +174,52 @@ LBR_INLINE void word_taps_row(const uint64_t *line, int width, int out_w, int pa
 }
 
 void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per_pixel, const lbr_conv_geometry *g,
-                        size_t q, uint64_t *out) {
-    const int rows_per_image = g->out_h + g->kernel_h - 1, width = g->width, kw = g->kernel_w;
+                        size_t q, size_t image, size_t row_begin, size_t row_end, uint64_t *out) {
+    const int width = g->width, kw = g->kernel_w;
     // q = 1 for kernel rows merged into one word; otherwise whole-word taps (the same when kernel_w = 1).
     const int merged = q != (size_t)kw * words_per_pixel;
-    for (int b = 0; b < g->batch; b++) {
-        const uint64_t *image = input + (size_t)b * (size_t)g->height * (size_t)width * words_per_pixel;
-        for (int yy = 0; yy < rows_per_image; yy++) {
-            const int iy = yy - g->pad_top;
-            uint64_t *dst = out + ((size_t)b * (size_t)rows_per_image + (size_t)yy) * (size_t)g->out_w * q;
-            if (iy < 0 || iy >= g->height) {
-                memset(dst, 0, (size_t)g->out_w * q * sizeof(uint64_t));
-                continue;
-            }
-            const uint64_t *line = image + (size_t)iy * (size_t)width * words_per_pixel;
-            if (merged && kw == 3 && channels == 16) {
-                merged_taps_row(line, width, g->out_w, g->pad_left, 3, 16, dst);
-            } else if (merged) {
-                merged_taps_row(line, width, g->out_w, g->pad_left, kw, channels, dst);
-            } else if (kw == 3 && words_per_pixel == 1) {
-                word_taps_row(line, width, g->out_w, g->pad_left, 3, 1, dst);
-            } else {
-                word_taps_row(line, width, g->out_w, g->pad_left, kw, words_per_pixel, dst);
-            }
+    const uint64_t *pixels = input + image * (size_t)g->height * (size_t)width * words_per_pixel;
+    for (size_t yy = row_begin; yy < row_end; yy++) {
+        const int iy = (int)yy - g->pad_top;
+        uint64_t *dst = out + yy * (size_t)g->out_w * q;
+        if (iy < 0 || iy >= g->height) {
+            memset(dst, 0, (size_t)g->out_w * q * sizeof(uint64_t));
+            continue;
+        }
+        const uint64_t *line = pixels + (size_t)iy * (size_t)width * words_per_pixel;
+        if (merged && kw == 3 && channels == 16) {
+            merged_taps_row(line, width, g->out_w, g->pad_left, 3, 16, dst);
+        } else if (merged) {
+            merged_taps_row(line, width, g->out_w, g->pad_left, kw, channels, dst);
+        } else if (kw == 3 && words_per_pixel == 1) {
+            word_taps_row(line, width, g->out_w, g->pad_left, 3, 1, dst);
+        } else {
+            word_taps_row(line, width, g->out_w, g->pad_left, kw, words_per_pixel, dst);
         }
     }
 }
 
-void lbr_bconv_row_taps_split32(const uint64_t *input, const lbr_conv_geometry *g, uint64_t *out) {
-    const int rows_per_image = g->out_h + 2, width = g->width, height = g->height;
-    const size_t plane = (size_t)rows_per_image * (size_t)g->out_w;
-    for (int b = 0; b < g->batch; b++) {
-        const uint64_t *image = input + (size_t)b * (size_t)height * (size_t)width;
-        uint64_t *pairs = out + (size_t)b * 3 * plane, *vertical = pairs + plane, *third = vertical + plane;
-        for (int yy = 0; yy < rows_per_image; yy++) {
-            const int iy = yy - g->pad_top;
-            const uint64_t *line = iy >= 0 && iy < height ? image + (size_t)iy * (size_t)width : NULL;
-            const uint64_t *below = iy + 1 >= 0 && iy + 1 < height ? image + (size_t)(iy + 1) * (size_t)width : NULL;
-            for (int x = 0; x < g->out_w; x++) {
-                const int x0 = x - g->pad_left;
-                // A pixel of this row or the next, 0 outside the image.
-                #define LBR_PIXEL(row, ix) ((row) != NULL && (ix) >= 0 && (ix) < width ? (row)[ix] : 0)
-                const uint64_t t0 = LBR_PIXEL(line, x0), t1 = LBR_PIXEL(line, x0 + 1), t2 = LBR_PIXEL(line, x0 + 2);
-                const uint64_t next2 = LBR_PIXEL(below, x0 + 2);
-                #undef LBR_PIXEL
-                const size_t at = (size_t)yy * (size_t)g->out_w + (size_t)x;
-                pairs[at] = t0 | t1 << 32;
-                vertical[at] = t2 | next2 << 32;
-                third[at] = t2;
-            }
+void lbr_bconv_row_taps_split32(const uint64_t *input, const lbr_conv_geometry *g, size_t image, size_t row_begin,
+                                size_t row_end, uint64_t *out) {
+    const int width = g->width, height = g->height;
+    const size_t plane = (size_t)(g->out_h + 2) * (size_t)g->out_w;
+    const uint64_t *pixels = input + image * (size_t)height * (size_t)width;
+    uint64_t *pairs = out, *vertical = pairs + plane, *third = vertical + plane;
+    for (size_t yy = row_begin; yy < row_end; yy++) {
+        const int iy = (int)yy - g->pad_top;
+        const uint64_t *line = iy >= 0 && iy < height ? pixels + (size_t)iy * (size_t)width : NULL;
+        const uint64_t *below = iy + 1 >= 0 && iy + 1 < height ? pixels + (size_t)(iy + 1) * (size_t)width : NULL;
+        for (int x = 0; x < g->out_w; x++) {
+            const int x0 = x - g->pad_left;
+            // A pixel of this row or the next, 0 outside the image.
+            #define LBR_PIXEL(row, ix) ((row) != NULL && (ix) >= 0 && (ix) < width ? (row)[ix] : 0)
+            const uint64_t t0 = LBR_PIXEL(line, x0), t1 = LBR_PIXEL(line, x0 + 1), t2 = LBR_PIXEL(line, x0 + 2);
+            const uint64_t next2 = LBR_PIXEL(below, x0 + 2);
+            #undef LBR_PIXEL
+            const size_t at = yy * (size_t)g->out_w + (size_t)x;
+            pairs[at] = t0 | t1 << 32;
+            vertical[at] = t2 | next2 << 32;
+            third[at] = t2;
         }
     }
 }

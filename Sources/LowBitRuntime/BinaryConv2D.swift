@@ -236,66 +236,79 @@ public struct BinaryConv2D: Sendable {
         input.words.withUnsafeBufferPointer { packedInput in
             Parallel.forChunks(rows, work: rows * n * rowWords * BinaryGEMM.workPerWord, grain: .fine) { chunk in
                 var geometry = geometry
-                var columns = [UInt64](repeating: 0, count: blockRows * rowWords)
-                var dots = [Int32](repeating: 0, count: blockRows * n)
+                // Raw buffers, not arrays: an array per chunk cost a generic metadata lookup and a memset of
+                // the dots, which every GEMM overwrites (~5% of a 2-thread hybrid ResNet-20).
+                let columns = UnsafeMutablePointer<UInt64>.allocate(capacity: blockRows * rowWords)
+                columns.initialize(repeating: 0, count: blockRows * rowWords)
+                let dots = UnsafeMutablePointer<Int32>.allocate(capacity: blockRows * n)
+                defer {
+                    columns.deallocate()
+                    dots.deallocate()
+                }
                 for start in stride(from: chunk.lowerBound, to: chunk.upperBound, by: blockRows) {
                     let block = start..<min(chunk.upperBound, start + blockRows)
-                    columns.withUnsafeMutableBufferPointer { c in
-                        dots.withUnsafeMutableBufferPointer { d in
-                            if dense {
-                                lbr_bconv_im2col_dense(packedInput.baseAddress, shape.inputChannels, &geometry, block.lowerBound,
-                                                       block.upperBound, rowWords, c.baseAddress)
-                            } else {
-                                lbr_bconv_im2col(packedInput.baseAddress, wordsPerPixel, &geometry, block.lowerBound, block.upperBound,
-                                                 c.baseAddress)
-                            }
-                            gemm.multiply(rowRange: 0..<block.count, input: c.baseAddress!, output: d.baseAddress!, outputStride: n, path: path)
-                            lbr_subtract_row_corrections(d.baseAddress, n, block.lowerBound, block.upperBound, n, borderPixels,
-                                                         borderPatterns, borderPixels.count, pixels, paddingCorrection)
-                            emit(d.baseAddress!, block)
-                        }
+                    if dense {
+                        lbr_bconv_im2col_dense(packedInput.baseAddress, shape.inputChannels, &geometry, block.lowerBound,
+                                               block.upperBound, rowWords, columns)
+                    } else {
+                        lbr_bconv_im2col(packedInput.baseAddress, wordsPerPixel, &geometry, block.lowerBound, block.upperBound, columns)
                     }
+                    gemm.multiply(rowRange: 0..<block.count, input: columns, output: dots, outputStride: n, path: path)
+                    lbr_subtract_row_corrections(dots, n, block.lowerBound, block.upperBound, n, borderPixels,
+                                                 borderPatterns, borderPixels.count, pixels, paddingCorrection)
+                    emit(dots, block)
                 }
             }
         }
     }
 
-    /// ``run(_:batch:path:emit:)`` for stride-1 layers: horizontal taps once (`lbr_bconv_row_taps`, about
+    /// ``run(_:batch:path:emit:)`` for stride-1 layers: horizontal taps (`lbr_bconv_row_taps`, about
     /// kernel_w words per input pixel instead of im2col's kernel_h * kernel_w), then the GEMM reads each
-    /// output pixel's kernel rows in place through `rowTapOffsets` (`lbr_bgemm_gathered`).
+    /// output pixel's kernel rows in place through `rowTapOffsets` (`lbr_bgemm_gathered`). Each chunk
+    /// builds the tap rows its own output rows read (plus the kernel_h - 1 rows below them, which the
+    /// next chunk builds too) in its own image-sized buffer, so the taps are made by both threads
+    /// instead of one before the split.
     private func runInPlace(_ input: PackedBits, batch: Int, path: KernelPath, emit: (UnsafePointer<Int32>, Range<Int>) -> Void) {
         let pixels = shape.outputHeight * shape.outputWidth, rows = batch * pixels, n = shape.outputChannels
+        let (outW, kernelH) = (shape.outputWidth, shape.kernelHeight)
         // Words per position (the row stride of the gathered rows) and per image of horizontal taps.
-        let words = splitRows ? 1 : rowTapOffsets.count / shape.kernelHeight, blockRows = 128
-        let perImage = (shape.outputHeight + shape.kernelHeight - 1) * shape.outputWidth * (splitRows ? 3 : words)
-        var geometry = shape.kernelGeometry(batch: batch)
-        let taps = [UInt64](unsafeUninitializedCapacity: batch * perImage) { buffer, count in
-            input.words.withUnsafeBufferPointer { packedInput in
-                if splitRows {
-                    lbr_bconv_row_taps_split32(packedInput.baseAddress, &geometry, buffer.baseAddress)
-                } else {
-                    lbr_bconv_row_taps(packedInput.baseAddress, shape.inputChannels, wordsPerPixel, &geometry, words, buffer.baseAddress)
-                }
-            }
-            count = batch * perImage
-        }
-        taps.withUnsafeBufferPointer { taps in
+        let words = splitRows ? 1 : rowTapOffsets.count / kernelH, blockRows = 128
+        let perImage = (shape.outputHeight + kernelH - 1) * outW * (splitRows ? 3 : words)
+        let geometry = shape.kernelGeometry(batch: batch)
+        input.words.withUnsafeBufferPointer { packedInput in
             rowTapOffsets.withUnsafeBufferPointer { offsets in
                 Parallel.forChunks(rows, work: rows * n * gemm.wordsPerRow * BinaryGEMM.workPerWord, grain: .fine) { chunk in
-                    var dots = [Int32](unsafeUninitializedCapacity: blockRows * n) { _, count in count = blockRows * n }
-                    dots.withUnsafeMutableBufferPointer { d in
-                        var start = chunk.lowerBound
-                        while start < chunk.upperBound {
-                            // A block stays inside one image: the next image's taps start after its padded rows.
-                            let image = start / pixels, end = min(chunk.upperBound, start + blockRows, (image + 1) * pixels)
-                            let first = taps.baseAddress! + image * perImage + (start - image * pixels) * words
-                            gemm.multiplyGathered(rowRange: 0..<(end - start), input: first, stride: words, offsets: offsets.baseAddress!,
-                                                  output: d.baseAddress!, outputStride: n, path: path)
-                            lbr_subtract_row_corrections(d.baseAddress, n, start, end, n, borderPixels, borderPatterns,
-                                                         borderPixels.count, pixels, paddingCorrection)
-                            emit(d.baseAddress!, start..<end)
-                            start = end
+                    var geometry = geometry
+                    // Raw buffers: arrays per chunk cost a generic metadata lookup each; every block
+                    // overwrites its dots, and only the tap rows built below are read.
+                    let taps = UnsafeMutablePointer<UInt64>.allocate(capacity: perImage)
+                    let dots = UnsafeMutablePointer<Int32>.allocate(capacity: blockRows * n)
+                    defer {
+                        taps.deallocate()
+                        dots.deallocate()
+                    }
+                    var builtImage = -1, builtEnd = 0   // tap rows [.., builtEnd) of builtImage are in `taps`
+                    var start = chunk.lowerBound
+                    while start < chunk.upperBound {
+                        // A block stays inside one image: the next image's taps start after its padded rows.
+                        let image = start / pixels, end = min(chunk.upperBound, start + blockRows, (image + 1) * pixels)
+                        let firstRow = (start - image * pixels) / outW, lastRow = (end - 1 - image * pixels) / outW
+                        let from = image == builtImage ? max(builtEnd, firstRow) : firstRow, to = lastRow + kernelH
+                        if from < to {
+                            if splitRows {
+                                lbr_bconv_row_taps_split32(packedInput.baseAddress, &geometry, image, from, to, taps)
+                            } else {
+                                lbr_bconv_row_taps(packedInput.baseAddress, shape.inputChannels, wordsPerPixel, &geometry, words, image,
+                                                   from, to, taps)
+                            }
                         }
+                        (builtImage, builtEnd) = (image, max(to, image == builtImage ? builtEnd : 0))
+                        gemm.multiplyGathered(rowRange: 0..<(end - start), input: taps + (start - image * pixels) * words, stride: words,
+                                              offsets: offsets.baseAddress!, output: dots, outputStride: n, path: path)
+                        lbr_subtract_row_corrections(dots, n, start, end, n, borderPixels, borderPatterns,
+                                                     borderPixels.count, pixels, paddingCorrection)
+                        emit(dots, start..<end)
+                        start = end
                     }
                 }
             }

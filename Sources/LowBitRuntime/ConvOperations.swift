@@ -7,11 +7,15 @@ struct FloatConvOperation: PackedOperation {
     let input: PackedStep.InputEncoding
     let conv: FloatConv2D
     var activation: FusedActivation = .none
+    /// Also return the sign bits of the output (the next step reads signs first).
+    var emitsSigns = false
 
     var kind: String { "conv2d" }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        .float(try conv.forward(value.floats(encoded: input), batch: batch, activation: activation))
+        let (floats, bits) = try conv.forward(value.floats(encoded: input), batch: batch, activation: activation, signs: emitsSigns)
+        if let bits { return .floatWithSigns(floats, bits) }
+        return .float(floats)
     }
 }
 

@@ -49,22 +49,39 @@ public struct FloatConv2D: Sendable {
     /// `input` is NHWC `[batch][H][W][C]`; returns `[batch][outH][outW][outputChannels]`, with
     /// `activation` applied to every output (in the direct kernel's store, or after sgemm).
     public func forward(_ input: [Float], batch: Int, activation: FusedActivation = .none, path: KernelPath = .best) throws -> [Float] {
+        try forward(input, batch: batch, activation: activation, signs: false, path: path).floats
+    }
+
+    /// ``forward(_:batch:activation:path:)`` plus, with `signs`, the sign bits of the output (one row per
+    /// output pixel, as `PackedBits(packing:rows:columns:)` gives them) for a next layer that reads signs:
+    /// the direct kernel packs each chunk's rows right after computing them, on the thread that did.
+    public func forward(_ input: [Float], batch: Int, activation: FusedActivation = .none, signs: Bool,
+                        path: KernelPath = .best) throws -> (floats: [Float], bits: PackedBits?) {
         guard batch >= 1, input.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels else {
             throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels)")
         }
         let rows = batch * shape.outputHeight * shape.outputWidth, k = shape.weightsPerOutput, n = shape.outputChannels
         if !directWeights.isEmpty {
             let geometry = shape.kernelGeometry(batch: batch), outputRows = batch * shape.outputHeight
-            return [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
+            let pixelsPerRow = shape.outputWidth, wordsPerRow = PackedBits.wordCount(bits: n)
+            var bits = signs ? PackedBits(uninitializedRows: rows, columns: n) : nil   // every word written
+            let floats = [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
                 let out = buffer.baseAddress!
                 withUnsafePointer(to: geometry) { g in
-                    Parallel.forChunks(outputRows, work: rows * n * k, grain: .fine) { range in
-                        lbr_conv_direct_f32(path.isa, input, g, shape.inputChannels, directWeights, bias, n, activation.kernelValue,
-                                            range.lowerBound, range.upperBound, out)
+                    bits.withOptionalWords { words in
+                        Parallel.forChunks(outputRows, work: rows * n * k, grain: .fine) { range in
+                            lbr_conv_direct_f32(path.isa, input, g, shape.inputChannels, directWeights, bias, n, activation.kernelValue,
+                                                range.lowerBound, range.upperBound, out)
+                            if let words {
+                                let first = range.lowerBound * pixelsPerRow, count = range.count * pixelsPerRow
+                                lbr_pack_signs(path.isa, out + first * n, count, n, n, words + first * wordsPerRow, wordsPerRow)
+                            }
+                        }
                     }
                 }
                 initialized = rows * n
             }
+            return (floats, bits)
         }
         // im2col writes every element; the output starts as the bias rows (or zeros), no Swift loops.
         let columns = [Float](unsafeUninitializedCapacity: rows * k) { buffer, initialized in
@@ -85,6 +102,6 @@ public struct FloatConv2D: Sendable {
         BLAS.sgemm(transposeB: true, m: rows, n: n, k: k, a: columns, lda: k, b: weights, ldb: k,
                    beta: bias == nil ? 0 : 1, c: &out, ldc: n)
         activation.apply(&out)
-        return out
+        return (out, signs ? PackedBits(packing: out, rows: rows, columns: n, path: path) : nil)
     }
 }

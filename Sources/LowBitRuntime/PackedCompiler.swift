@@ -72,6 +72,7 @@ struct PackedCompiler {
             if step.kind == .conv2d, fusesResiduals, let next, let activation = Self.residualActivation(next),
                var conv = try compile(step, shape: &shape, consumer: nil) as? FloatConvOperation {
                 conv.activation = activation   // the ReLU or hard tanh after a float convolution joins it
+                conv.emitsSigns = steps.dropFirst(index + 2).first.map(Self.readsSignsFirst) ?? false
                 operations.append(conv)
                 index += 2
                 continue

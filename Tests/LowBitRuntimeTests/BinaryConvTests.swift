@@ -106,7 +106,14 @@ struct BinaryConvTests {
             let x = (0..<(batch * perImage)).map { _ in Float(rng.nextInt(below: 5)) - 2 }
             let w = (0..<(shape.outputChannels * shape.weightsPerOutput)).map { _ in Float(rng.nextInt(below: 5)) - 2 }
             let bias = (0..<shape.outputChannels).map { Float($0) }
-            let y = try FloatConv2D(shape: shape, weights: w, bias: trial % 5 == 4 ? nil : bias).forward(x, batch: batch, path: path)
+            let conv = try FloatConv2D(shape: shape, weights: w, bias: trial % 5 == 4 ? nil : bias)
+            let y = try conv.forward(x, batch: batch, path: path)
+            // With sign bits: the same floats, and bits equal to packing them (each thread packs its rows).
+            let (floats, bits) = try conv.forward(x, batch: batch, activation: trial % 2 == 0 ? .hardTanh : .none, signs: true, path: path)
+            let expectedFloats = trial % 2 == 0 ? y.map { min(max($0, -1), 1) } : y
+            #expect(floats == expectedFloats)
+            #expect(bits == PackedBits(packing: expectedFloats, rows: batch * shape.outputHeight * shape.outputWidth,
+                                       columns: shape.outputChannels), "\(shape) batch \(batch)")
             // Small integers: the products and sums are exact in float, whatever the summation order.
             let n = shape.outputChannels, pixels = shape.outputHeight * shape.outputWidth
             for (index, value) in y.enumerated() {

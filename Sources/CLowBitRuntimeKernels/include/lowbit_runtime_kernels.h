@@ -108,24 +108,28 @@ void lbr_bconv_im2col(const uint64_t *input, size_t words_per_pixel, const lbr_c
 /// 3 words per 3x3 patch instead of 9). Taps outside the image are 0 bits (+1 values), as lbr_bconv_im2col.
 void lbr_bconv_im2col_dense(const uint64_t *input, size_t channels, const lbr_conv_geometry *g,
                             size_t row_begin, size_t row_end, size_t row_words, uint64_t *columns);
-/// Horizontal taps for a stride-1 convolution read without im2col (lbr_bgemm_gathered). For every
-/// image b, padded row yy in [0, out_h + kernel_h - 1) and output column x, the `q` words at
-///     out[((b * (out_h + kernel_h - 1) + yy) * out_w + x) * q]
+/// Horizontal taps for a stride-1 convolution read without im2col (lbr_bgemm_gathered). For image
+/// `image`, padded rows yy in [row_begin, row_end) (of out_h + kernel_h - 1) and every output column x,
+/// the `q` words at
+///     out[(yy * out_w + x) * q]                       (`out`: that image's block of taps)
 /// hold the kernel_w taps (yy - pad_top, x + kx - pad_left), kx = 0..kernel_w-1, of the NHWC input
 /// (`words_per_pixel` words per pixel): with q = 1 < kernel_w * words_per_pixel (channels <= 64 / kernel_w) tap
 /// kx sits at bits [kx * channels, (kx + 1) * channels) of one word; with whole words per pixel
 /// (q = kernel_w * words_per_pixel) the taps' words follow each other. Taps outside the image are 0
-/// (+1 values, corrected by lbr_subtract_row_corrections). Output pixel (oy, ox) of image b is then
-/// the gathered row at row index oy * out_w + ox from image b's block, word ky * q + i at offset
-/// ky * out_w * q + i: the kernel rows below each other.
+/// (+1 values, corrected by lbr_subtract_row_corrections). Output pixel (oy, ox) of the image is then
+/// the gathered row at row index oy * out_w + ox of its block, word ky * q + i at offset
+/// ky * out_w * q + i: the kernel rows below each other. A row range lets each thread build the rows
+/// its own output rows read (rows oy .. oy + kernel_h - 1).
 void lbr_bconv_row_taps(const uint64_t *input, size_t channels, size_t words_per_pixel, const lbr_conv_geometry *g,
-                        size_t q, uint64_t *out);
+                        size_t q, size_t image, size_t row_begin, size_t row_end, uint64_t *out);
 /// The 32-channel 3x3 stride-1 case of lbr_bconv_row_taps, read by lbr_bgemm_gathered with 5 words per
 /// patch (dense im2col's count; one-word kernel rows would take 6): per image, three planes of
 /// (out_h + 2) x out_w words over the padded rows yy: taps 0 and 1 of row yy merged (t0 | t1 << 32),
 /// tap 2 of rows yy and yy + 1 (t2 | t2' << 32), and tap 2 of row yy alone. Patch words: the first plane
 /// at rows y, y + 1, y + 2, the second at row y, the third at row y + 2. Taps outside the image are 0.
-void lbr_bconv_row_taps_split32(const uint64_t *input, const lbr_conv_geometry *g, uint64_t *out);
+/// Rows [row_begin, row_end) of image `image`, into that image's three planes at `out`.
+void lbr_bconv_row_taps_split32(const uint64_t *input, const lbr_conv_geometry *g, size_t image, size_t row_begin,
+                                size_t row_end, uint64_t *out);
 /// dot[r - row_begin][j] -= table[pattern * n + j] for the rows r in [row_begin, row_end) that are
 /// border pixels: r = image * pixels + border_pixel[i] (ascending, each with its padded-tap pattern
 /// border_pattern[i]); `dot` points at row_begin. Applies the zero-padding correction (binary_conv.c);
