@@ -257,10 +257,10 @@ LBR_INLINE void covering_outputs(uint32_t p, uint32_t kernel, uint32_t stride, u
     if (*last >= outputs) *last = outputs - 1;
 }
 
-/// The (accumulator row, weight column) pairs position `position` of the padded frame adds to: at most
+/// The (GEMM row, weight column offset) pairs position `position` of the padded frame adds to: at most
 /// kernel_h * kernel_w of them (32-bit arithmetic: positions are below 2^32, and 32-bit divisions are
 /// the cheap ones). Returns how many.
-LBR_INLINE size_t covering_pairs(uint32_t position, const lbr_patch_geometry *g, uint32_t channels, size_t n, size_t ldc,
+LBR_INLINE size_t covering_pairs(uint32_t position, const lbr_patch_geometry *g, uint32_t channels, size_t n,
                                  size_t *rows, size_t *columns) {
     const uint32_t line = (uint32_t)g->segment_stride, stride_h = (uint32_t)(g->row_step / line);
     const uint32_t stride_w = (uint32_t)(g->column_step / channels), kernel_w = (uint32_t)(g->segment_length / channels);
@@ -273,7 +273,7 @@ LBR_INLINE size_t covering_pairs(uint32_t position, const lbr_patch_geometry *g,
     for (uint32_t oy = oy0; oy <= oy1; oy++) {
         for (uint32_t ox = ox0; ox <= ox1; ox++, count++) {
             const uint32_t ky = y - oy * stride_h, kx = x - ox * stride_w;
-            rows[count] = ((size_t)b * g->out_h * g->out_w + (size_t)oy * g->out_w + ox) * ldc;
+            rows[count] = (size_t)b * g->out_h * g->out_w + (size_t)oy * g->out_w + ox;
             columns[count] = ((size_t)(ky * kernel_w + kx) * channels + c) * n;
         }
     }
@@ -282,15 +282,18 @@ LBR_INLINE size_t covering_pairs(uint32_t position, const lbr_patch_geometry *g,
 
 
 static void high_bits_portable(const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels, size_t k,
-                               const int8_t *columns, size_t n, int32_t *acc, size_t ldc) {
+                               const int8_t *columns, size_t n, size_t row_begin, size_t row_end, int32_t *acc, size_t ldc) {
     size_t rows[LBR_HIGH_BITS_MAX_TAPS], offsets[LBR_HIGH_BITS_MAX_TAPS];
     for (size_t e = 0; e < count; e++) {
         if (!g) {
-            add_high_column(columns + (positions[e] % k) * n, n, acc + (positions[e] / k) * ldc);
+            const size_t m = positions[e] / k;
+            if (m >= row_begin && m < row_end) add_high_column(columns + (positions[e] % k) * n, n, acc + m * ldc);
             continue;
         }
-        const size_t pairs = covering_pairs(positions[e], g, (uint32_t)channels, n, ldc, rows, offsets);
-        for (size_t t = 0; t < pairs; t++) add_high_column(columns + offsets[t], n, acc + rows[t]);
+        const size_t pairs = covering_pairs(positions[e], g, (uint32_t)channels, n, rows, offsets);
+        for (size_t t = 0; t < pairs; t++) {
+            if (rows[t] >= row_begin && rows[t] < row_end) add_high_column(columns + offsets[t], n, acc + rows[t] * ldc);
+        }
     }
 }
 
@@ -310,10 +313,13 @@ LBR_INLINE void add_high_column_avx2(const int8_t *column, size_t n, int32_t *ac
 /// columns are summed in registers and each covered accumulator row is updated once, so updates of
 /// the same row do not wait on each other's stores.
 static void high_bits_avx2(const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels, size_t k,
-                           const int8_t *columns, size_t n, int32_t *acc, size_t ldc) {
+                           const int8_t *columns, size_t n, size_t row_begin, size_t row_end, int32_t *acc, size_t ldc) {
     size_t rows[LBR_HIGH_BITS_MAX_TAPS], offsets[LBR_HIGH_BITS_MAX_TAPS];
     if (!g) {
-        for (size_t e = 0; e < count; e++) add_high_column_avx2(columns + (positions[e] % k) * n, n, acc + (positions[e] / k) * ldc);
+        for (size_t e = 0; e < count; e++) {
+            const size_t m = positions[e] / k;
+            if (m >= row_begin && m < row_end) add_high_column_avx2(columns + (positions[e] % k) * n, n, acc + m * ldc);
+        }
         return;
     }
     for (size_t e = 0; e < count;) {
@@ -321,10 +327,11 @@ static void high_bits_avx2(const uint32_t *positions, size_t count, const lbr_pa
         size_t end = e + 1;
         while (end < count && positions[end] / (uint32_t)channels == pixel) end++;
         // Taps of channel 0 of this pixel; channel c's column is c * n further.
-        const size_t pairs = covering_pairs(pixel * (uint32_t)channels, g, (uint32_t)channels, n, ldc, rows, offsets);
+        const size_t pairs = covering_pairs(pixel * (uint32_t)channels, g, (uint32_t)channels, n, rows, offsets);
         for (size_t t = 0; t < pairs; t++) {
+            if (rows[t] < row_begin || rows[t] >= row_end) continue;
             const int8_t *tap = columns + offsets[t];
-            int32_t *row = acc + rows[t];
+            int32_t *row = acc + rows[t] * ldc;
             size_t j = 0;
             for (; j + 8 <= n; j += 8) {
                 __m256i sum = _mm256_setzero_si256();
@@ -345,11 +352,37 @@ static void high_bits_avx2(const uint32_t *positions, size_t count, const lbr_pa
 LBR_AVX2_END
 #endif
 
+/// The first of the sorted `positions` at or after `bound` (binary search).
+static size_t first_position(const uint32_t *positions, size_t count, size_t bound) {
+    size_t low = 0, high = count;
+    while (low < high) {
+        const size_t middle = (low + high) / 2;
+        if (positions[middle] < bound) low = middle + 1; else high = middle;
+    }
+    return low;
+}
+
 void lbr_i8gemm_high_bits(lbr_isa isa, const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels,
-                          size_t k, const int8_t *columns, size_t n, int32_t *acc, size_t ldc) {
+                          size_t k, const int8_t *columns, size_t n, size_t row_begin, size_t row_end, int32_t *acc, size_t ldc) {
+    if (row_begin >= row_end || count == 0) return;
+    // Only the positions rows [row_begin, row_end) can read: dense rows' own inputs, or the padded-frame
+    // lines from the first row's window top to the last row's window bottom.
+    size_t low, high;
+    if (!g) {
+        low = row_begin * k;
+        high = row_end * k;
+    } else {
+        const size_t pixels = g->out_h * g->out_w, line = g->segment_stride, stride_h = g->row_step / line;
+        const size_t first = row_begin % pixels / g->out_w, last = (row_end - 1) % pixels / g->out_w;
+        low = row_begin / pixels * g->image_stride + first * stride_h * line;
+        high = (row_end - 1) / pixels * g->image_stride + (last * stride_h + g->segments) * line;
+    }
+    const size_t begin = first_position(positions, count, low), end = begin + first_position(positions + begin, count - begin, high);
+    positions += begin;
+    count = end - begin;
 #if LBR_HAVE_AVX2
-    if (lbr_use_avx2(isa)) { high_bits_avx2(positions, count, g, channels, k, columns, n, acc, ldc); return; }
+    if (lbr_use_avx2(isa)) { high_bits_avx2(positions, count, g, channels, k, columns, n, row_begin, row_end, acc, ldc); return; }
 #endif
     (void)isa;
-    high_bits_portable(positions, count, g, channels, k, columns, n, acc, ldc);
+    high_bits_portable(positions, count, g, channels, k, columns, n, row_begin, row_end, acc, ldc);
 }

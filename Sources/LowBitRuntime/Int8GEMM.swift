@@ -99,54 +99,86 @@ public struct Int8GEMM: Sendable {
         return try accumulate(codes: input, rows: rows, inputMax: Int32(inputMax), path: path)
     }
 
-    /// The same without the check, for codes a quantizer or requantizer clamped to `inputMax`.
-    func accumulate(codes input: [UInt8], rows: Int, inputMax: Int32, path: KernelPath = .best) throws -> [Int32] {
-        try input.withUnsafeBytes { try accumulate($0, signed: false, rows: rows, inputMax: inputMax, path: path) }
+    /// The same without the check, for codes a quantizer or requantizer clamped to `inputMax`, with
+    /// `epilogue` per finished chunk of rows (as ``accumulatePatches(_:shape:batch:inputMax:path:epilogue:)``).
+    func accumulate(codes input: [UInt8], rows: Int, inputMax: Int32, path: KernelPath = .best,
+                    epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void = { _, _ in }) throws -> [Int32] {
+        try input.withUnsafeBytes { try accumulate($0, signed: false, rows: rows, inputMax: inputMax, path: path, epilogue: epilogue) }
     }
 
     /// Accumulators for int8 activations `[rows][inputCount]`.
     public func accumulate(int8 input: [Int8], rows: Int, path: KernelPath = .best) throws -> [Int32] {
-        try input.withUnsafeBytes { try accumulate($0, signed: true, rows: rows, inputMax: 127, path: path) }
+        try accumulate(int8: input, rows: rows, path: path) { _, _ in }
+    }
+
+    /// ``accumulate(int8:rows:path:)`` with `epilogue` per finished chunk of rows.
+    func accumulate(int8 input: [Int8], rows: Int, path: KernelPath = .best,
+                    epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
+        try input.withUnsafeBytes { try accumulate($0, signed: true, rows: rows, inputMax: 127, path: path, epilogue: epilogue) }
     }
 
     /// Accumulators of a convolution whose patches are read in place from 8-bit NHWC codes
     /// `[batch][H][W][C]` (`lbr_pad_nhwc_bytes` + `lbr_i8gemm_patches`): the product with
     /// `lbr_im2col_bytes`' rows, bit for bit, without writing them. `Code` is `UInt8` or `Int8`;
     /// `inputMax` bounds unsigned codes (callers guarantee it; see ``smallKernelSteps(inputMax:)``).
+    /// `epilogue` gets each chunk's finished accumulator rows (all of them, at their row offsets) on the
+    /// thread that computed them, so a layer requantizes them while they are in cache, in parallel.
     func accumulatePatches<Code: QuantizedByte>(_ codes: [Code], shape: Conv2DShape, batch: Int, inputMax: Int32 = 255,
-                                                path: KernelPath = .best) throws -> [Int32] {
+                                                path: KernelPath = .best,
+                                                epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void = { _, _ in }) throws -> [Int32] {
         guard codes.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels, shape.weightsPerOutput == inputCount else {
             throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels) into a GEMM of \(inputCount) inputs")
         }
         let (padded, geometry) = IntegerPatches.padded(codes, shape: shape, batch: batch)
-        let rows = batch * shape.outputHeight * shape.outputWidth, (n, k) = (outputCount, inputCount)
-        var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
+        let rows = batch * shape.outputHeight * shape.outputWidth
+        let splits = shape.kernelHeight * shape.kernelWidth <= LBR_HIGH_BITS_MAX_TAPS
+        return withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
+            padded.withUnsafeBytes { a in
+                product(a, signed: Code.isSigned, patches: g, channels: shape.inputChannels, rows: rows, inputMax: inputMax,
+                        splits: splits, path: path, epilogue: epilogue)
+            }
+        }
+    }
+
+    /// The product of `rows` rows of `input` (dense, `[rows][inputCount]`, when `patches` is nil) or of
+    /// convolution patches read from the padded frame `input`, with `epilogue` per finished chunk.
+    /// Chooses the kernel: vpmaddubsw for small products, the same on 7-bit codes with the high bit
+    /// apart for sparse full-range uint8 (`splits`), the int16 kernel otherwise.
+    private func product(_ input: UnsafeRawBufferPointer, signed: Bool, patches: UnsafePointer<lbr_patch_geometry>?, channels: Int,
+                         rows: Int, inputMax: Int32, splits: Bool, path: KernelPath,
+                         epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) -> [Int32] {
+        let (n, k) = (outputCount, inputCount)
+        var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }   // every row written
         if acc.isEmpty { return acc }
-        var small = Code.isSigned ? nil : smallKernelSteps(inputMax: inputMax)
+        var small = signed ? nil : smallKernelSteps(inputMax: inputMax)
         var split: HighBits?
-        if !Code.isSigned, small == nil, inputMax > 127, shape.kernelHeight * shape.kernelWidth <= LBR_HIGH_BITS_MAX_TAPS,
-           let parts = padded.withUnsafeBytes({ splitHighBits($0, path: path) }) {
+        if !signed, small == nil, inputMax > 127, splits, let parts = splitHighBits(input, path: path) {
             (split, small) = (parts, smallKernelSteps(inputMax: 127))
         }
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { weights in
-                withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
-                    let product = { (a: UnsafeRawBufferPointer) in
-                        Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
-                            if let small {
-                                lbr_i8gemm_small(path.isa, a.baseAddress!.assumingMemoryBound(to: UInt8.self), 0, g, range.lowerBound,
-                                                 range.upperBound, packedBytes, n, k, small, out, n)
-                            } else {
-                                lbr_i8gemm_patches(path.isa, a.baseAddress, Code.isSigned ? 1 : 0, g, range.lowerBound, range.upperBound,
-                                                   weights.baseAddress, n, out, n)
-                            }
+                func run(_ a: UnsafeRawBufferPointer, _ positions: UnsafeBufferPointer<UInt32>?) {
+                    Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
+                        let (first, last) = (range.lowerBound, range.upperBound)
+                        switch (small, patches) {
+                        case let (steps?, _):
+                            lbr_i8gemm_small(path.isa, a.baseAddress!.assumingMemoryBound(to: UInt8.self), patches == nil ? k : 0, patches,
+                                             first, last, packedBytes, n, k, steps, out, n)
+                        case let (nil, g?):
+                            lbr_i8gemm_patches(path.isa, a.baseAddress, signed ? 1 : 0, g, first, last, weights.baseAddress, n, out, n)
+                        case (nil, nil):
+                            lbr_i8gemm(path.isa, a.baseAddress, signed ? 1 : 0, k, first, last, weights.baseAddress, n, k, out, n)
                         }
+                        if let positions {
+                            lbr_i8gemm_high_bits(path.isa, positions.baseAddress, positions.count, patches, channels, k, weightsByInput, n,
+                                                 first, last, out, n)
+                        }
+                        epilogue(out, range)
                     }
-                    guard let split else { return padded.withUnsafeBytes(product) }
-                    split.low.withUnsafeBytes(product)
-                    lbr_i8gemm_high_bits(path.isa, split.positions, split.positions.count, g, shape.inputChannels, k, weightsByInput, n, out, n)
                 }
+                guard let split else { return run(input, nil) }
+                split.low.withUnsafeBytes { low in split.positions.withUnsafeBufferPointer { run(low, $0) } }
             }
         }
         return acc
@@ -183,37 +215,12 @@ public struct Int8GEMM: Sendable {
         (0..<outputCount).map { j in (bias?[j] ?? 0) &- inputZeroPoint &* weightSums[j] }
     }
 
-    private func accumulate(_ input: UnsafeRawBufferPointer, signed: Bool, rows: Int, inputMax: Int32, path: KernelPath) throws -> [Int32] {
+    private func accumulate(_ input: UnsafeRawBufferPointer, signed: Bool, rows: Int, inputMax: Int32, path: KernelPath,
+                            epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void = { _, _ in }) throws -> [Int32] {
         guard rows >= 0, input.count == rows * inputCount else {
             throw LowBitError.shapeMismatch("\(input.count) activations for \(rows) rows of \(inputCount)")
         }
-        var acc = [Int32](repeating: 0, count: rows * outputCount)
-        if acc.isEmpty { return acc }
-        let (n, k) = (outputCount, inputCount)
-        var small = signed ? nil : smallKernelSteps(inputMax: inputMax)
-        var split: HighBits?
-        if !signed, small == nil, inputMax > 127, let parts = splitHighBits(input, path: path) {
-            (split, small) = (parts, smallKernelSteps(inputMax: 127))
-        }
-        acc.withUnsafeMutableBufferPointer { out in
-            let out = out.baseAddress!
-            packedWeights.withUnsafeBufferPointer { w in
-                let product = { (a: UnsafeRawBufferPointer) in
-                    Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
-                        if let small {
-                            lbr_i8gemm_small(path.isa, a.baseAddress!.assumingMemoryBound(to: UInt8.self), k, nil, range.lowerBound,
-                                             range.upperBound, packedBytes, n, k, small, out, n)
-                        } else {
-                            lbr_i8gemm(path.isa, a.baseAddress, signed ? 1 : 0, k, range.lowerBound, range.upperBound,
-                                       w.baseAddress, n, k, out, n)
-                        }
-                    }
-                }
-                guard let split else { return product(input) }
-                split.low.withUnsafeBytes(product)
-                lbr_i8gemm_high_bits(path.isa, split.positions, split.positions.count, nil, 0, k, weightsByInput, n, out, n)
-            }
-        }
-        return acc
+        return product(input, signed: signed, patches: nil, channels: 0, rows: rows, inputMax: inputMax, splits: true, path: path,
+                       epilogue: epilogue)
     }
 }

@@ -100,53 +100,70 @@ struct Int8LayerOperation: ResidualFusing {
     }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        let acc = try accumulate(value, batch: batch)
         switch output {
         case .float:
-            return .float(try floatOutput(acc, rows: patches.rowCount(batch: batch), adding: nil, activation: activation, signs: false).floats)
+            return .float(try floatOutput(value, batch: batch, adding: nil, activation: activation, signs: false).floats)
         case let .uint8(requantizer, integerBias, scale):
-            return .uint8(try requantizer.requantize(acc, rows: patches.rowCount(batch: batch), bias: integerBias), scale: scale)
+            // Each chunk of the GEMM requantizes its rows as it finishes them (Int8GEMM's epilogue).
+            let count = patches.rowCount(batch: batch) * accumulatorScales.count
+            let codes = try [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+                let base = UnsafeMutableRawPointer(out.baseAddress)
+                try integerBias.withUnsafeBufferPointer { bias in
+                    _ = try accumulate(value, batch: batch) { acc, rows in
+                        requantizer.requantize(rows: rows, acc: acc, bias: bias.baseAddress!, out: base!)
+                    }
+                }
+                initialized = count
+            }
+            return .uint8(codes, scale: scale)
         }
     }
 
     func runResidual(_ value: RuntimeValue, batch: Int, adding addend: [Float], activation: FusedActivation,
                      signs: Bool) throws -> (floats: [Float], bits: PackedBits?) {
         precondition(takesResidual, "runResidual needs a float output (takesResidual)")
-        return try floatOutput(try accumulate(value, batch: batch), rows: patches.rowCount(batch: batch), adding: addend,
-                               activation: activation, signs: signs)
+        return try floatOutput(value, batch: batch, adding: addend, activation: activation, signs: signs)
     }
 
-    /// The int32 accumulators of the layer's patches or rows.
-    private func accumulate(_ value: RuntimeValue, batch: Int) throws -> [Int32] {
+    /// The int32 accumulators of the layer's patches or rows; `epilogue` gets each finished chunk.
+    private func accumulate(_ value: RuntimeValue, batch: Int,
+                            epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
+        let rows = patches.rowCount(batch: batch)
         switch (patches, input) {
         case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
-            try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
-                                       inputMax: inputCodeMax)
+            return try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
+                                              inputMax: inputCodeMax, epilogue: epilogue)
         case let (.convolution(shape), _):
-            try gemm.accumulatePatches(value.int8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch)
+            return try gemm.accumulatePatches(value.int8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
+                                              epilogue: epilogue)
         case (.dense, .uint8):
-            try gemm.accumulate(codes: value.uint8Codes(scale: inputScale, max: inputCodeMax), rows: patches.rowCount(batch: batch),
-                                inputMax: inputCodeMax)
+            return try gemm.accumulate(codes: value.uint8Codes(scale: inputScale, max: inputCodeMax), rows: rows, inputMax: inputCodeMax,
+                                       epilogue: epilogue)
         case (.dense, _):
-            try gemm.accumulate(int8: value.int8Codes(scale: inputScale, max: inputCodeMax), rows: patches.rowCount(batch: batch))
+            return try gemm.accumulate(int8: value.int8Codes(scale: inputScale, max: inputCodeMax), rows: rows, epilogue: epilogue)
         }
     }
 
-    /// `activation(Float(acc) * scale_j + b_j [+ addend])` in one pass (`lbr_output_residual`, the
-    /// unfused steps' roundings), with the sign bits of the result when `signs`.
-    private func floatOutput(_ acc: [Int32], rows: Int, adding addend: [Float]?, activation: FusedActivation,
+    /// `activation(Float(acc) * scale_j + b_j [+ addend])` (`lbr_output_residual`, the unfused steps'
+    /// roundings), with the sign bits of the result when `signs`; each GEMM chunk transforms its rows.
+    private func floatOutput(_ value: RuntimeValue, batch: Int, adding addend: [Float]?, activation: FusedActivation,
                              signs: Bool) throws -> (floats: [Float], bits: PackedBits?) {
-        let n = accumulatorScales.count
+        let rows = patches.rowCount(batch: batch), n = accumulatorScales.count
         if let addend, addend.count != rows * n {
             throw LowBitError.shapeMismatch("\(name): shortcut of \(addend.count) values for an output of \(rows) x \(n)")
         }
         var bits = signs ? PackedBits(uninitializedRows: rows, columns: n) : nil   // every word written
         let wordsPerRow = PackedBits.wordCount(bits: n)
-        let out = [Float](unsafeUninitializedCapacity: rows * n) { out, initialized in
-            addend.withOptionalBase { skip in
-                bits.withOptionalWords { words in
-                    lbr_output_residual(KernelPath.best.isa, acc, rows, n, n, accumulatorScales, bias, skip, n,
-                                        activation.kernelValue, out.baseAddress, n, words, wordsPerRow)
+        let out = try [Float](unsafeUninitializedCapacity: rows * n) { out, initialized in
+            let base = out.baseAddress
+            try addend.withOptionalBase { skip in
+                try bits.withOptionalWords { words in
+                    _ = try accumulate(value, batch: batch) { acc, range in
+                        let first = range.lowerBound
+                        lbr_output_residual(KernelPath.best.isa, acc + first * n, range.count, n, n, accumulatorScales, bias,
+                                            skip.map { $0 + first * n }, n, activation.kernelValue, base! + first * n, n,
+                                            words.map { $0 + first * wordsPerRow }, wordsPerRow)
+                    }
                 }
             }
             initialized = rows * n

@@ -46,6 +46,8 @@ public struct Requantizer: Sendable {
     /// Accumulators are shifted left by this many bits before the bias is added (0...30), so the bias
     /// can carry that many fractional bits of the accumulator unit; the multipliers include `2^-shift`.
     public let accumulatorShift: Int32
+    /// `multipliers` as the kernel reads them: M0 and shift per channel.
+    private let fixedMultipliers: [Int32], shifts: [Int32]
 
     /// Multipliers per channel, the output's zero point and type, and the fused activation.
     public init<Q: QuantizedByte>(realMultipliers: [Double], outputScale: Double, zeroPoint: Int32, outputType: Q.Type,
@@ -81,6 +83,8 @@ public struct Requantizer: Sendable {
             throw LowBitError.invalidArgument("zero point \(zeroPoint) and clamp \(clampRange) must lie in \(typeRange)")
         }
         self.multipliers = multipliers
+        fixedMultipliers = multipliers.map(\.multiplier)
+        shifts = multipliers.map(\.shift)
         self.zeroPoint = zeroPoint
         self.clampRange = clampRange
         signedOutput = Q.isSigned
@@ -99,19 +103,28 @@ public struct Requantizer: Sendable {
             throw LowBitError.shapeMismatch("\(acc.count) accumulators and \(bias?.count ?? n) biases for \(rows) x \(n)")
         }
         let bias = bias ?? [Int32](repeating: 0, count: n)
-        let fixed = multipliers.map(\.multiplier), shifts = multipliers.map(\.shift)
         // Uninitialized storage the kernel fills: a generic element-wise fill costs more than the kernel.
         let out = [Q](unsafeUninitializedCapacity: acc.count) { buffer, initialized in
             initialized = acc.count
             guard let o = UnsafeMutableRawPointer(buffer.baseAddress) else { return }
-            Parallel.forChunks(rows, work: rows * n * 2, grain: .fine) { range in
-                acc.withUnsafeBufferPointer { a in
-                    lbr_requantize(path.isa, a.baseAddress! + range.lowerBound * n, range.count, n, n, accumulatorShift, bias, fixed, shifts,
-                                   zeroPoint, clampRange.lowerBound, clampRange.upperBound, o + range.lowerBound * n,
-                                   signedOutput ? 1 : 0, n)
+            acc.withUnsafeBufferPointer { a in
+                bias.withUnsafeBufferPointer { b in
+                    Parallel.forChunks(rows, work: rows * n * 2, grain: .fine) { range in
+                        requantize(rows: range, acc: a.baseAddress!, bias: b.baseAddress!, out: o, path: path)
+                    }
                 }
             }
         }
         return out
+    }
+
+    /// Rows `rows` of `[*][multipliers.count]` accumulators into the same rows of `out` (int8 or uint8 as
+    /// ``signedOutput``), with an int32 `bias` per channel: for callers that requantize each chunk of a
+    /// GEMM as it finishes (`Int8LayerOperation`), no checks.
+    func requantize(rows: Range<Int>, acc: UnsafePointer<Int32>, bias: UnsafePointer<Int32>, out: UnsafeMutableRawPointer,
+                    path: KernelPath = .best) {
+        let n = multipliers.count
+        lbr_requantize(path.isa, acc + rows.lowerBound * n, rows.count, n, n, accumulatorShift, bias, fixedMultipliers, shifts,
+                       zeroPoint, clampRange.lowerBound, clampRange.upperBound, out + rows.lowerBound * n, signedOutput ? 1 : 0, n)
     }
 }

@@ -207,14 +207,15 @@ void lbr_i8gemm_small(lbr_isa isa, const uint8_t *a, size_t lda, const lbr_patch
 /// lbr_i8gemm_small as 7-bit codes (docs/RUNTIME.md, "Full-range uint8 inputs on vpmaddubsw").
 size_t lbr_split_high_bits(lbr_isa isa, const uint8_t *bytes, size_t count, uint8_t *low, uint32_t *positions, size_t limit);
 /// The high bits' share of the product: for each position (an input index from lbr_split_high_bits),
-/// acc[row][j] += 128 * columns[kk][j] for every GEMM row that reads it at input kk. `g` NULL: a
+/// acc[row][j] += 128 * columns[kk][j] for every GEMM row in [row_begin, row_end) that reads it at
+/// input kk (each thread corrects the rows it computed). `g` NULL: a
 /// position is m * k + kk of rows [m][k]; otherwise an offset into the padded NHWC frame of
 /// lbr_pad_nhwc_bytes with `channels` channels, read by every patch (lbr_patch_geometry) that covers
 /// it (kernel_h * kernel_w at most LBR_HIGH_BITS_MAX_TAPS). `columns`: the weights by input, [k][n]
 /// int8 (w[j][kk] at columns[kk * n + j]).
 enum { LBR_HIGH_BITS_MAX_TAPS = 256 };
 void lbr_i8gemm_high_bits(lbr_isa isa, const uint32_t *positions, size_t count, const lbr_patch_geometry *g, size_t channels, size_t k,
-                          const int8_t *columns, size_t n, int32_t *acc, size_t ldc);
+                          const int8_t *columns, size_t n, size_t row_begin, size_t row_end, int32_t *acc, size_t ldc);
 void lbr_i8gemm_small_ref(const uint8_t *a, size_t lda, size_t m, const int8_t *w, size_t ldw, size_t n, size_t k,
                           int32_t *out, size_t ldo);
 
