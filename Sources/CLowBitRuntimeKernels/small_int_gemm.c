@@ -61,8 +61,8 @@ LBR_AVX2_BEGIN
 LBR_INLINE void small_tile(int tiles, const uint32_t *quads, size_t quad_count, const int8_t *wt, size_t tile_stride,
                            size_t per_widen, __m256i *sums) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[LBR_QUAD_ROWS * 2];
-    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) sums[t] = acc[t] = _mm256_setzero_si256();
+    __m256i acc[LBR_QUAD_ROWS * 2], total[LBR_QUAD_ROWS * 2];   // local: see small_tile_direct
+    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) total[t] = acc[t] = _mm256_setzero_si256();
     for (size_t q0 = 0; q0 < quad_count; q0 += per_widen) {
         const size_t q1 = lbr_min(quad_count, q0 + per_widen);
         for (size_t q = q0; q < q1; q++) {
@@ -74,10 +74,11 @@ LBR_INLINE void small_tile(int tiles, const uint32_t *quads, size_t quad_count, 
             }
         }
         for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) {
-            sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(acc[t], ones));
+            total[t] = _mm256_add_epi32(total[t], _mm256_madd_epi16(acc[t], ones));
             acc[t] = _mm256_setzero_si256();
         }
     }
+    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) sums[t] = total[t];
 }
 
 /// small_tile reading each row's quads in place: row r's quad q of segment s is the 4 bytes at
@@ -88,8 +89,10 @@ LBR_INLINE void small_tile_direct(int tiles, int single, const uint8_t *const ro
                                   size_t segment_quads, const uint32_t *tail, const int8_t *wt, size_t tile_stride,
                                   size_t per_widen, __m256i *sums) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[LBR_QUAD_ROWS * 2];
-    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) sums[t] = acc[t] = _mm256_setzero_si256();
+    // Local sums, stored to `sums` once at the end: updated through the pointer, they were written back
+    // to memory after every step (the byte loads of the activations may alias them), ~8 stores a step.
+    __m256i acc[LBR_QUAD_ROWS * 2], total[LBR_QUAD_ROWS * 2];
+    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) total[t] = acc[t] = _mm256_setzero_si256();
     size_t q = 0, pending = 0;
 #define LBR_SMALL_STEP(QUAD_OF_ROW)                                                                                         \
     do {                                                                                                                    \
@@ -100,14 +103,14 @@ LBR_INLINE void small_tile_direct(int tiles, int single, const uint8_t *const ro
             for (int v = 0; v < tiles; v++) {                                                                               \
                 const __m256i pairs = _mm256_maddubs_epi16(x, w[v]);                                                        \
                 /* One step per widening (8-bit inputs, |w| > 32): straight into int32, no int16 add. */                    \
-                if (single) sums[r * tiles + v] = _mm256_add_epi32(sums[r * tiles + v], _mm256_madd_epi16(pairs, ones)); \
+                if (single) total[r * tiles + v] = _mm256_add_epi32(total[r * tiles + v], _mm256_madd_epi16(pairs, ones)); \
                 else acc[r * tiles + v] = _mm256_add_epi16(acc[r * tiles + v], pairs);                                      \
             }                                                                                                               \
         }                                                                                                                   \
         q++;                                                                                                                \
         if (!single && ++pending == per_widen) {                                                                      \
             for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) {                                                               \
-                sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(acc[t], ones));                                       \
+                total[t] = _mm256_add_epi32(total[t], _mm256_madd_epi16(acc[t], ones));                                     \
                 acc[t] = _mm256_setzero_si256();                                                                            \
             }                                                                                                               \
             pending = 0;                                                                                                    \
@@ -123,7 +126,7 @@ LBR_INLINE void small_tile_direct(int tiles, int single, const uint8_t *const ro
     }
     if (tail) LBR_SMALL_STEP(_mm256_set1_epi32((int)tail[r]));
 #undef LBR_SMALL_STEP
-    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) sums[t] = _mm256_add_epi32(sums[t], _mm256_madd_epi16(acc[t], ones));
+    for (int t = 0; t < LBR_QUAD_ROWS * tiles; t++) sums[t] = _mm256_add_epi32(total[t], _mm256_madd_epi16(acc[t], ones));
 }
 
 /// Blocks of 32 tiles (256 outputs), 4-row panels, pairs of tiles. Rows are read in place
