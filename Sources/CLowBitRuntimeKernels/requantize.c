@@ -93,25 +93,64 @@ LBR_INLINE __m256i requantize8(__m256i x, __m256i multiplier, __m256i shift) {
     return _mm256_add_epi32(_mm256_srav_epi32(high, right), round_up);
 }
 
+/// Steps 2-3 for 8 lanes whose shifts are all >= 0 (M < 1, every requantization of a layer whose
+/// output scale exceeds its accumulator scale): no left shift, so no saturation; the per-channel
+/// operands (odd-lane multipliers, rounding masks) come precomputed from the caller's loop.
+LBR_INLINE __m256i requantize8_right(__m256i x, __m256i multiplier, __m256i multiplier_odd, __m256i right, __m256i mask,
+                                     __m256i half_mask) {
+    const __m256i half = _mm256_set1_epi64x((long long)1 << 30);
+    __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, multiplier), half);
+    __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), multiplier_odd), half);
+    __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+    // Ties away from zero: threshold = mask / 2 + (high < 0); the arithmetic shift gives -1 for negative.
+    __m256i threshold = _mm256_sub_epi32(half_mask, _mm256_srai_epi32(high, 31));
+    __m256i round_up = _mm256_cmpgt_epi32(_mm256_and_si256(high, mask), threshold);   // -1 where rounding up
+    return _mm256_sub_epi32(_mm256_srav_epi32(high, right), round_up);
+}
+
+/// Stores the 8 lanes of y (already clamped) as bytes at dst.
+LBR_INLINE void store8_bytes(__m256i y, int out_is_signed, uint8_t *dst) {
+    // Values are already in range, so the saturating packs only narrow; dword 4 holds lanes 4..7.
+    __m256i words = _mm256_packs_epi32(y, y);
+    __m256i bytes = out_is_signed ? _mm256_packs_epi16(words, words) : _mm256_packus_epi16(words, words);
+    bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+    _mm_storel_epi64((__m128i *)dst, _mm256_castsi256_si128(bytes));
+}
+
 static void requantize_avx2(const int32_t *acc, size_t rows, size_t n, size_t ldacc, int32_t acc_shift,
                             const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                             int32_t zero_point, int32_t qmin, int32_t qmax, void *out, int out_is_signed, size_t ldo) {
     const __m256i lo = _mm256_set1_epi32(qmin - zero_point), hi = _mm256_set1_epi32(qmax - zero_point);
-    const __m256i zp = _mm256_set1_epi32(zero_point);
+    const __m256i zp = _mm256_set1_epi32(zero_point), one = _mm256_set1_epi32(1);
     const __m128i acc_count = _mm_cvtsi32_si128(acc_shift);
+    // Groups of 8 channels whose shifts are all >= 0, column by column: their per-channel operands stay
+    // in registers down the rows, and the saturating left shift drops out.
+    size_t fast_end = 0;
+    for (; fast_end + 8 <= n; fast_end += 8) {
+        const __m256i s = _mm256_loadu_si256((const __m256i *)(shift + fast_end));
+        if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_setzero_si256(), s)))) break;
+    }
+    for (size_t j = 0; j < fast_end; j += 8) {
+        const __m256i m = _mm256_loadu_si256((const __m256i *)(multiplier + j)), m_odd = _mm256_srli_epi64(m, 32);
+        const __m256i right = _mm256_loadu_si256((const __m256i *)(shift + j));
+        const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one), half_mask = _mm256_srli_epi32(mask, 1);
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(bias + j));
+        for (size_t r = 0; r < rows; r++) {
+            __m256i x = _mm256_add_epi32(_mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ldacc + j)), acc_count), b);
+            __m256i y = requantize8_right(x, m, m_odd, right, mask, half_mask);
+            y = _mm256_add_epi32(_mm256_max_epi32(_mm256_min_epi32(y, hi), lo), zp);
+            store8_bytes(y, out_is_signed, (uint8_t *)out + r * ldo + j);
+        }
+    }
     for (size_t r = 0; r < rows; r++) {
-        size_t j = 0;
+        size_t j = fast_end;
         for (; j + 8 <= n; j += 8) {
             __m256i x = _mm256_add_epi32(_mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)(acc + r * ldacc + j)), acc_count),
                                          _mm256_loadu_si256((const __m256i *)(bias + j)));
             __m256i y = requantize8(x, _mm256_loadu_si256((const __m256i *)(multiplier + j)),
                                     _mm256_loadu_si256((const __m256i *)(shift + j)));
             y = _mm256_add_epi32(_mm256_max_epi32(_mm256_min_epi32(y, hi), lo), zp);
-            // Values are already in range, so the saturating packs only narrow; dword 4 holds lanes 4..7.
-            __m256i words = _mm256_packs_epi32(y, y);
-            __m256i bytes = out_is_signed ? _mm256_packs_epi16(words, words) : _mm256_packus_epi16(words, words);
-            bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
-            _mm_storel_epi64((__m128i *)((uint8_t *)out + r * ldo + j), _mm256_castsi256_si128(bytes));
+            store8_bytes(y, out_is_signed, (uint8_t *)out + r * ldo + j);
         }
         for (; j < n; j++) {
             int32_t y = lbr_requantize_one(wrapping_add(shift_left(acc[r * ldacc + j], acc_shift), bias[j]), multiplier[j], shift[j]);

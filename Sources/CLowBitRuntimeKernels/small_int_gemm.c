@@ -325,10 +325,15 @@ static void high_bits_avx2(const uint32_t *positions, size_t count, const lbr_pa
         }
         return;
     }
+    size_t channel_offsets[64];
     for (size_t e = 0; e < count;) {
+        // At most 64 channels of one pixel at a time; their column offsets (c * n) computed once.
         const uint32_t pixel = positions[e] / (uint32_t)channels;
-        size_t end = e + 1;
-        while (end < count && positions[end] / (uint32_t)channels == pixel) end++;
+        size_t end = e, group = 0;
+        while (end < count && group < 64 && positions[end] / (uint32_t)channels == pixel) {
+            channel_offsets[group++] = (positions[end] - pixel * (uint32_t)channels) * n;
+            end++;
+        }
         // Taps of channel 0 of this pixel; channel c's column is c * n further.
         const size_t pairs = covering_pairs(pixel * (uint32_t)channels, g, (uint32_t)channels, n, rows, offsets);
         for (size_t t = 0; t < pairs; t++) {
@@ -337,16 +342,15 @@ static void high_bits_avx2(const uint32_t *positions, size_t count, const lbr_pa
             int32_t *row = acc + rows[t] * ldc;
             size_t j = 0;
             for (; j + 8 <= n; j += 8) {
-                __m256i sum = _mm256_setzero_si256();
-                for (size_t f = e; f < end; f++) {
-                    const size_t c = positions[f] - pixel * (uint32_t)channels;
-                    sum = _mm256_add_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(tap + c * n + j))));
+                __m256i sum = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(tap + channel_offsets[0] + j)));
+                for (size_t f = 1; f < group; f++) {
+                    sum = _mm256_add_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(tap + channel_offsets[f] + j))));
                 }
                 _mm256_storeu_si256((__m256i *)(row + j),
                                     _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(row + j)), _mm256_slli_epi32(sum, 7)));
             }
             for (; j < n; j++) {
-                for (size_t f = e; f < end; f++) row[j] += (int32_t)tap[(positions[f] - pixel * (uint32_t)channels) * n + j] * 128;
+                for (size_t f = 0; f < group; f++) row[j] += (int32_t)tap[channel_offsets[f] + j] * 128;
             }
         }
         e = end;
