@@ -99,8 +99,17 @@ public struct FloatConv2D: Sendable {
             }
             initialized = rows * n
         }
-        BLAS.sgemm(transposeB: true, m: rows, n: n, k: k, a: columns, lda: k, b: weights, ldb: k,
-                   beta: bias == nil ? 0 : 1, c: &out, ldc: n)
+        // Rows split at the runtime's fine grain: BLAS.sgemm's own split is sized for training batches and
+        // left a batch-1 ResNet layer (784 x 16 x 144) on one core. The nested sgemm runs its chunk inline.
+        columns.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { c in
+                let (a, c) = (UnsafeSendablePointer(a.baseAddress!), UnsafeSendableMutablePointer(c.baseAddress!))
+                Parallel.forChunks(rows, work: rows * n * k, grain: .fine) { range in
+                    BLAS.sgemm(transposeB: true, m: range.count, n: n, k: k, a: a.pointer + range.lowerBound * k, lda: k, b: weights,
+                               ldb: k, beta: bias == nil ? 0 : 1, c: c.pointer + range.lowerBound * n, ldc: n)
+                }
+            }
+        }
         activation.apply(&out)
         return (out, signs ? PackedBits(packing: out, rows: rows, columns: n, path: path) : nil)
     }
