@@ -11,7 +11,9 @@ import LowBitTensor
 /// saturates (docs/RUNTIME.md, "Int8 GEMM"); the sum is exact while `inputCount <= 65793`. uint8
 /// inputs whose products with the weights cannot saturate a vpmaddubsw pair (`2 * inputMax * max|w|
 /// <= 32767`: 4-bit codes, 7-bit weights, or 7-bit inputs) take `lbr_i8gemm_small` instead, 1.2-1.9x
-/// faster (docs/RUNTIME.md, "Small weights").
+/// faster (docs/RUNTIME.md, "Small weights"). Full-range uint8 inputs of which at most one in
+/// ``highBitSparsity`` is 128 or more take it too, on their low 7 bits, plus a sparse correction for
+/// the high bits (docs/RUNTIME.md, "Full-range uint8 inputs on vpmaddubsw"); exact either way.
 ///
 /// ```swift
 /// let gemm = try Int8GEMM(weights: w, outputCount: 256, inputCount: 784)

@@ -5,6 +5,16 @@ import Testing
 
 @Suite("Int8 GEMM")
 struct Int8GEMMTests {
+    /// The im2col rows (`lbr_im2col_bytes`, zero bytes at padded taps) of NHWC codes: the reference
+    /// GEMM input the in-place patch kernels must match.
+    static func im2colRows(_ codes: [UInt8], shape: Conv2DShape, batch: Int) -> [UInt8] {
+        let rows = batch * shape.outputHeight * shape.outputWidth
+        var geometry = shape.kernelGeometry(batch: batch)
+        var columns = [UInt8](repeating: 0, count: rows * shape.weightsPerOutput)
+        lbr_im2col_bytes(codes, shape.inputChannels, &geometry, 0, rows, &columns)
+        return columns
+    }
+
     @Test("accumulators equal the reference for uint8 and int8 activations over odd shapes", arguments: KernelPath.supported)
     func matchesReference(path: KernelPath) throws {
         var rng = SeededGenerator(seed: 61)
@@ -34,9 +44,7 @@ struct Int8GEMMTests {
             let codes = rng.bytes(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)
             let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
             let rows = batch * shape.outputHeight * shape.outputWidth
-            var geometry = shape.kernelGeometry(batch: batch)
-            var columns = [UInt8](repeating: 0, count: rows * k)
-            lbr_im2col_bytes(codes, shape.inputChannels, &geometry, 0, rows, &columns)
+            let columns = Self.im2colRows(codes, shape: shape, batch: batch)
             var reference = [Int32](repeating: 0, count: rows * n)
             lbr_i8gemm_ref(columns, signed ? 1 : 0, k, rows, weights, k, n, k, &reference, n)
             let fast = signed ? try gemm.accumulatePatches(codes.map { Int8(bitPattern: $0) }, shape: shape, batch: batch, path: path)
@@ -76,10 +84,7 @@ struct Int8GEMMTests {
                 let batch = 1 + trial % 2
                 let codes = (0..<(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)).map { _ in code() }
                 rowCount = batch * shape.outputHeight * shape.outputWidth
-                var geometry = shape.kernelGeometry(batch: batch)
-                var columns = [UInt8](repeating: 0, count: rowCount * k)
-                lbr_im2col_bytes(codes, shape.inputChannels, &geometry, 0, rowCount, &columns)
-                rows = columns
+                rows = Self.im2colRows(codes, shape: shape, batch: batch)
                 fast = try gemm.accumulatePatches(codes, shape: shape, batch: batch, inputMax: inputMax, path: path)
             }
             var expected = [Int32](repeating: 0, count: rowCount * n)
@@ -143,10 +148,7 @@ struct Int8GEMMTests {
                 let batch = trial >= 1_200 ? 2 : 1 + trial % 2
                 let codes = (0..<(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)).map { _ in code() }
                 rowCount = batch * shape.outputHeight * shape.outputWidth
-                var geometry = shape.kernelGeometry(batch: batch)
-                var columns = [UInt8](repeating: 0, count: rowCount * k)
-                lbr_im2col_bytes(codes, shape.inputChannels, &geometry, 0, rowCount, &columns)
-                rows = columns
+                rows = Self.im2colRows(codes, shape: shape, batch: batch)
                 fast = try gemm.accumulatePatches(codes, shape: shape, batch: batch, path: path)
                 if codes.withUnsafeBytes({ gemm.splitHighBits($0, path: path) }) != nil { splitTrials += 1 }
                 if trial >= 1_200 {   // the split must have run, in several chunks
