@@ -238,10 +238,44 @@ size_t lbr_split_high_bits(lbr_isa isa, const uint8_t *bytes, size_t count, uint
     if (found == SIZE_MAX) return SIZE_MAX;
 #endif
     for (; i < count; i++) {
-        low[i] = bytes[i] & 0x7f;
-        if (bytes[i] & 0x80) {
+        const uint8_t v = bytes[i];   // read first: `low` may be `bytes`
+        low[i] = v & 0x7f;
+        if (v & 0x80) {
             if (found == limit) return SIZE_MAX;
             positions[found++] = (uint32_t)i;
+        }
+    }
+    return found;
+}
+
+size_t lbr_pad_split_high_bits(lbr_isa isa, const void *input, int input_is_float, float scale, int32_t qmax, size_t batch,
+                               size_t height, size_t width, size_t channels, size_t pad_top, size_t pad_bottom, size_t pad_left,
+                               size_t pad_right, uint8_t *low, uint32_t *positions, size_t limit) {
+    const size_t run = width * channels, line = (width + pad_left + pad_right) * channels;
+    const size_t rows = height + pad_top + pad_bottom;
+    size_t found = 0;
+    for (size_t b = 0; b < batch; b++) {
+        for (size_t yy = 0; yy < rows; yy++) {
+            uint8_t *dst = low + (b * rows + yy) * line;
+            if (yy < pad_top || yy >= pad_top + height) {
+                memset(dst, 0, line);
+                continue;
+            }
+            const size_t source = (b * height + (yy - pad_top)) * run;
+            uint8_t *codes = dst + pad_left * channels;
+            memset(dst, 0, pad_left * channels);
+            memset(codes + run, 0, pad_right * channels);
+            if (input_is_float) {
+                lbr_quantize_codes(isa, (const float *)input + source, run, scale, 0, qmax, codes, 0);
+            } else {
+                memcpy(codes, (const uint8_t *)input + source, run);
+            }
+            // The row's codes are in L1: split them in place, positions offset to the frame.
+            const size_t here = lbr_split_high_bits(isa, codes, run, codes, positions + found, limit - found);
+            if (here == SIZE_MAX) return SIZE_MAX;
+            const uint32_t offset = (uint32_t)(codes - low);
+            for (size_t e = found; e < found + here; e++) positions[e] += offset;
+            found += here;
         }
     }
     return found;

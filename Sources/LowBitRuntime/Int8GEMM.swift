@@ -142,21 +142,79 @@ public struct Int8GEMM: Sendable {
         }
     }
 
+    /// The input of a uint8 convolution for ``accumulatePatchesSplit(_:shape:batch:inputMax:path:epilogue:)``:
+    /// codes, or floats the pass quantizes (`clamp(round(x / scale), 0, inputMax)`, as
+    /// `RuntimeValue.uint8Codes` does).
+    enum PatchSource {
+        case codes([UInt8])
+        case floats([Float], scale: Float)
+    }
+
+    /// A full-range uint8 convolution with the high bit apart, its input padded (and quantized, for
+    /// floats) and split in one pass (`lbr_pad_split_high_bits`) instead of three. Nil, before any
+    /// product, when the split does not apply (weights, `inputMax`) or more than one input in
+    /// ``highBitSparsity`` is 128 or more: the caller runs
+    /// ``accumulatePatches(_:shape:batch:inputMax:path:epilogue:)`` on the codes instead.
+    func accumulatePatchesSplit(_ source: PatchSource, shape: Conv2DShape, batch: Int, inputMax: Int32, path: KernelPath = .best,
+                                epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32]? {
+        let count = batch * shape.inputHeight * shape.inputWidth * shape.inputChannels
+        let given: Int
+        switch source {
+        case let .codes(codes): given = codes.count
+        case let .floats(values, _): given = values.count
+        }
+        guard given == count, shape.weightsPerOutput == inputCount else {
+            throw LowBitError.shapeMismatch("\(given) inputs for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels) into a GEMM of \(inputCount) inputs")
+        }
+        let frame = IntegerPatches.Frame(shape: shape, batch: batch)
+        guard !weightsByInput.isEmpty, inputMax > 127, smallKernelSteps(inputMax: inputMax) == nil, frame.count < Int(UInt32.max),
+              frame.count > 0 else { return nil }
+        let limit = frame.count / Self.highBitSparsity
+        var found = 0
+        var positions = [UInt32](unsafeUninitializedCapacity: limit) { _, count in count = limit }
+        let low = [UInt8](unsafeUninitializedCapacity: frame.count) { low, initialized in
+            let (out, top) = (low.baseAddress, frame.top)
+            found = positions.withUnsafeMutableBufferPointer { p in
+                let listed = p.baseAddress
+                func split(_ input: UnsafeRawPointer?, _ isFloat: Int32, _ scale: Float) -> Int {
+                    lbr_pad_split_high_bits(path.isa, input, isFloat, scale, inputMax, batch, shape.inputHeight, shape.inputWidth,
+                                            shape.inputChannels, top, frame.bottom, frame.left, frame.right, out, listed, limit)
+                }
+                switch source {
+                case let .codes(codes): return codes.withUnsafeBytes { split($0.baseAddress, 0, 1) }
+                case let .floats(values, scale): return values.withUnsafeBytes { split($0.baseAddress, 1, scale) }
+                }
+            }
+            initialized = frame.count
+        }
+        guard (0...limit).contains(found) else { return nil }   // SIZE_MAX (-1 here): too many
+        positions.removeLast(limit - found)
+        let rows = batch * shape.outputHeight * shape.outputWidth
+        return withUnsafePointer(to: frame.geometry) { g in
+            low.withUnsafeBytes { a in
+                product(a, signed: false, patches: g, channels: shape.inputChannels, rows: rows, inputMax: inputMax, splits: true,
+                        split: HighBits(low: low, positions: positions), path: path, epilogue: epilogue)
+            }
+        }
+    }
+
     /// The product of `rows` rows of `input` (dense, `[rows][inputCount]`, when `patches` is nil) or of
     /// convolution patches read from the padded frame `input`, with `epilogue` per finished chunk.
     /// Chooses the kernel: vpmaddubsw for small products, the same on 7-bit codes with the high bit
     /// apart for sparse full-range uint8 (`splits`), the int16 kernel otherwise.
+    /// `split`: the high bits already apart (`input` is then their low codes).
     private func product(_ input: UnsafeRawBufferPointer, signed: Bool, patches: UnsafePointer<lbr_patch_geometry>?, channels: Int,
-                         rows: Int, inputMax: Int32, splits: Bool, path: KernelPath,
+                         rows: Int, inputMax: Int32, splits: Bool, split given: HighBits? = nil, path: KernelPath,
                          epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) -> [Int32] {
         let (n, k) = (outputCount, inputCount)
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }   // every row written
         if acc.isEmpty { return acc }
         var small = signed ? nil : smallKernelSteps(inputMax: inputMax)
-        var split: HighBits?
-        if !signed, small == nil, inputMax > 127, splits, let parts = splitHighBits(input, path: path) {
-            (split, small) = (parts, smallKernelSteps(inputMax: 127))
+        var split = given
+        if split == nil, !signed, small == nil, inputMax > 127, splits, let parts = splitHighBits(input, path: path) {
+            split = parts
         }
+        if split != nil { small = smallKernelSteps(inputMax: 127) }
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { weights in

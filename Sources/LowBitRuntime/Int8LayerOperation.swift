@@ -131,6 +131,12 @@ struct Int8LayerOperation: ResidualFusing {
         let rows = patches.rowCount(batch: batch)
         switch (patches, input) {
         case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
+            // Full-range codes with few of 128 or more: padding, quantization and the high-bit split in one pass.
+            let source: Int8GEMM.PatchSource
+            if case let .uint8(codes, _) = value { source = .codes(codes) } else { source = .floats(value.floats, scale: inputScale) }
+            if let acc = try gemm.accumulatePatchesSplit(source, shape: shape, batch: batch, inputMax: inputCodeMax, epilogue: epilogue) {
+                return acc
+            }
             return try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
                                               inputMax: inputCodeMax, epilogue: epilogue)
         case let (.convolution(shape), _):

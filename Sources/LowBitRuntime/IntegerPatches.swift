@@ -44,17 +44,31 @@ enum IntegerPatches: Sendable {
     static func padded<Code: FixedWidthInteger>(_ codes: [Code], shape: Conv2DShape, batch: Int) -> ([Code], lbr_patch_geometry) {
         let (h, w, c) = (shape.inputHeight, shape.inputWidth, shape.inputChannels)
         precondition(Code.bitWidth == 8 && codes.count == batch * h * w * c, "8-bit codes of \(batch) x \(h) x \(w) x \(c)")
-        let top = shape.rows.padBefore, left = shape.columns.padBefore
-        let bottom = max(0, (shape.outputHeight - 1) * shape.strideHeight + shape.kernelHeight - h - top)
-        let right = max(0, (shape.outputWidth - 1) * shape.strideWidth + shape.kernelWidth - w - left)
-        let (hp, wp) = (h + top + bottom, w + left + right)
-        let padded = [Code](unsafeUninitializedCapacity: batch * hp * wp * c) { buffer, count in
-            lbr_pad_nhwc_bytes(codes, batch, h, w, c, top, bottom, left, right, buffer.baseAddress)
-            count = batch * hp * wp * c
+        let frame = Frame(shape: shape, batch: batch)
+        let padded = [Code](unsafeUninitializedCapacity: frame.count) { buffer, count in
+            lbr_pad_nhwc_bytes(codes, batch, h, w, c, frame.top, frame.bottom, frame.left, frame.right, buffer.baseAddress)
+            count = frame.count
         }
-        let geometry = lbr_patch_geometry(segments: shape.kernelHeight, segment_length: shape.kernelWidth * c,
+        return (padded, frame.geometry)
+    }
+
+    /// The zero frame of ``padded(_:shape:batch:)``: its padding on each side, its size in bytes
+    /// (one per channel), and where each patch lies in it.
+    struct Frame {
+        let top: Int, bottom: Int, left: Int, right: Int
+        let count: Int
+        let geometry: lbr_patch_geometry
+
+        init(shape: Conv2DShape, batch: Int) {
+            let (h, w, c) = (shape.inputHeight, shape.inputWidth, shape.inputChannels)
+            (top, left) = (shape.rows.padBefore, shape.columns.padBefore)
+            bottom = max(0, (shape.outputHeight - 1) * shape.strideHeight + shape.kernelHeight - h - top)
+            right = max(0, (shape.outputWidth - 1) * shape.strideWidth + shape.kernelWidth - w - left)
+            let (hp, wp) = (h + top + bottom, w + left + right)
+            count = batch * hp * wp * c
+            geometry = lbr_patch_geometry(segments: shape.kernelHeight, segment_length: shape.kernelWidth * c,
                                           segment_stride: wp * c, image_stride: hp * wp * c, row_step: shape.strideHeight * wp * c,
                                           column_step: shape.strideWidth * c, out_h: shape.outputHeight, out_w: shape.outputWidth)
-        return (padded, geometry)
+        }
     }
 }

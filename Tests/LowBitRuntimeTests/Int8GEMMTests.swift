@@ -118,7 +118,7 @@ struct Int8GEMMTests {
     @Test("full-range uint8 inputs with the high bit apart stay exact, dense and convolution", arguments: KernelPath.supported)
     func highBitsApart(path: KernelPath) throws {
         var rng = SeededGenerator(seed: 64)
-        var outputs = 0, splitTrials = 0
+        var outputs = 0, splitTrials = 0, fusedTrials = 0
         // ResNet-20 layer shapes after the random ones: large enough that threads split the rows, so each
         // chunk corrects only its own rows (the positions found by binary search, rows filtered).
         let fixed = [try Conv2DShape(inputHeight: 28, inputWidth: 28, inputChannels: 16, outputChannels: 16, kernelSize: 3, stride: 1, padding: .same),
@@ -151,6 +151,18 @@ struct Int8GEMMTests {
                 rows = Self.im2colRows(codes, shape: shape, batch: batch)
                 fast = try gemm.accumulatePatches(codes, shape: shape, batch: batch, path: path)
                 if codes.withUnsafeBytes({ gemm.splitHighBits($0, path: path) }) != nil { splitTrials += 1 }
+                // The one-pass padding + split (a layer's path): the same sums, or nil (nothing run) when too dense.
+                var epilogueRows = 0
+                let fused = try gemm.accumulatePatchesSplit(.codes(codes), shape: shape, batch: batch, inputMax: 255, path: path) { _, rows in
+                    epilogueRows += rows.count
+                }
+                if let fused {
+                    #expect(fused == fast && epilogueRows == rowCount, "\(shape) batch \(batch)")
+                    fusedTrials += 1
+                } else {
+                    // Nil only when the plain small-weight kernel applies, or with a code of 128 or more.
+                    #expect(epilogueRows == 0 && (gemm.smallKernelSteps(inputMax: 255) != nil || codes.contains { $0 >= 128 }))
+                }
                 if trial >= 1_200 {   // the split must have run, in several chunks
                     #expect(codes.withUnsafeBytes({ gemm.splitHighBits($0, path: path) }) != nil)
                     #expect(Parallel.threadCount == 1 || rowCount * n * k / 16 >= 2 * 16_000)
@@ -161,7 +173,42 @@ struct Int8GEMMTests {
             #expect(fast == expected, "dense \(dense) \(shape) n \(n) k \(k) one in \(highOneIn)")
             outputs += fast.count
         }
-        #expect(outputs >= 100_000 && splitTrials >= 600, "\(outputs) outputs, \(splitTrials) trials split")
+        #expect(outputs >= 100_000 && splitTrials >= 600 && fusedTrials >= 400, "\(outputs) outputs, \(splitTrials) trials split, \(fusedTrials) fused")
+    }
+
+    /// Float inputs quantized inside the one-pass padding + split give the sums of the codes that
+    /// `RuntimeValue.uint8Codes` makes (round half to even of x / scale, clamped; ties and NaN included).
+    @Test("float inputs quantized in the one-pass split equal the product of their codes", arguments: KernelPath.supported)
+    func fusedQuantization(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 66)
+        let scale: Float = 0.05
+        var fused = 0
+        for trial in 0..<60 {
+            let shape = trial < 3 ? try Conv2DShape(inputHeight: 14, inputWidth: 14, inputChannels: 16, outputChannels: 16, kernelSize: 3,
+                                                    stride: 1 + trial % 2, padding: .same)
+                                  : try BinaryConvTests.randomShape(&rng)
+            let batch = 1 + trial % 2, k = shape.weightsPerOutput, n = shape.outputChannels
+            let weights = (0..<(n * k)).map { _ in Int8(truncatingIfNeeded: rng.nextInt(below: 256)) }
+            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+            // Mostly below code 128; some above, some exact ties (k + 0.5 codes), negatives, NaN and past 255.
+            let floats: [Float] = (0..<(batch * shape.inputHeight * shape.inputWidth * shape.inputChannels)).map { i in
+                switch rng.nextInt(below: 100) {
+                case 0: return Float(128 + rng.nextInt(below: 200)) * scale
+                case 1: return (Float(rng.nextInt(below: 127)) + 0.5) * scale
+                case 2: return -Float(rng.nextInt(below: 10))
+                case 3: return i % 7 == 0 ? .nan : 20
+                default: return Float(rng.nextInt(below: 1_270)) / 10 * scale
+                }
+            }
+            let codes: [UInt8] = RuntimeValue.codes(floats, scale: scale, range: 0...255, path: path)
+            let expected = try gemm.accumulatePatches(codes, shape: shape, batch: batch, path: path)
+            if let got = try gemm.accumulatePatchesSplit(.floats(floats, scale: scale), shape: shape, batch: batch, inputMax: 255,
+                                                          path: path, epilogue: { _, _ in }) {
+                #expect(got == expected, "\(shape) batch \(batch)")
+                fused += 1
+            }
+        }
+        #expect(fused >= 40, "\(fused) of 60 trials took the one-pass split")
     }
 
     @Test("lbr_split_high_bits: low 7 bits, the positions of codes >= 128, and SIZE_MAX past the limit", arguments: KernelPath.supported)

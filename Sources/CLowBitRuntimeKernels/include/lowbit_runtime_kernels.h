@@ -206,6 +206,13 @@ void lbr_i8gemm_small(lbr_isa isa, const uint8_t *a, size_t lda, const lbr_patch
 /// is then partly written). With lbr_i8gemm_high_bits, full-range uint8 inputs run on
 /// lbr_i8gemm_small as 7-bit codes (docs/RUNTIME.md, "Full-range uint8 inputs on vpmaddubsw").
 size_t lbr_split_high_bits(lbr_isa isa, const uint8_t *bytes, size_t count, uint8_t *low, uint32_t *positions, size_t limit);
+/// lbr_pad_nhwc_bytes and lbr_split_high_bits in one pass, row by row: NHWC `input` (uint8 codes, or
+/// floats quantized on the way as lbr_quantize_codes does to [0, qmax] at `scale` when
+/// `input_is_float`) into the zero frame `low` (7-bit codes), and the frame offsets of the codes of
+/// 128 or more into `positions`. Returns their number, or SIZE_MAX past `limit` (`low` partly written).
+size_t lbr_pad_split_high_bits(lbr_isa isa, const void *input, int input_is_float, float scale, int32_t qmax, size_t batch,
+                               size_t height, size_t width, size_t channels, size_t pad_top, size_t pad_bottom, size_t pad_left,
+                               size_t pad_right, uint8_t *low, uint32_t *positions, size_t limit);
 /// The high bits' share of the product: for each position (an input index from lbr_split_high_bits),
 /// acc[row][j] += 128 * columns[kk][j] for every GEMM row in [row_begin, row_end) that reads it at
 /// input kk (each thread corrects the rows it computed). `g` NULL: a
