@@ -1,7 +1,7 @@
-// Direct float convolution for layers with a short patch (kernel_h * kernel_w * C <= 64) and few
-// outputs (<= 64): a network's first layer on a grey image (1 -> 16 channels, 3x3: 9 products per
-// output) or a 1x1 projection shortcut. im2col + sgemm spends most of its time there copying patches
-// and packing panels for a product of 9 to 32 terms; this kernel keeps one pixel's outputs in
+// Direct float convolution for layers with few outputs (<= 64; FloatConv2D uses it for patches of up
+// to 1,024 values): a network's first layer on a grey image (1 -> 16 channels, 3x3: 9 products per
+// output), a 1x1 projection shortcut, or a batch-1 3x3 layer of 16-64 channels. im2col + sgemm spends
+// much of its time there copying patches and packing panels for skinny products; this kernel keeps one pixel's outputs in
 // registers (8 per vector), broadcasts each input of the patch and multiply-adds it with the packed
 // weight row [k][n rounded up to 8]. Padded taps are skipped (zero padding). A ReLU or hard tanh
 // after the layer is applied before the store (lbr_activate).

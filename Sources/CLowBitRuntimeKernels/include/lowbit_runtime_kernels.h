@@ -138,15 +138,15 @@ void lbr_subtract_row_corrections(int32_t *dot, size_t ldd, size_t row_begin, si
                                   const int32_t *border_pixel, const int32_t *border_pattern, size_t border_count,
                                   size_t pixels, const int32_t *table);
 
-// ---- Direct float convolution for short patches (float_conv.c) -------------------------------
+// ---- Direct float convolution for few outputs (float_conv.c) ---------------------------------
 /// Floats of the packed weights: n rounded up to 8, times k = kernel_h * kernel_w * C.
 size_t lbr_conv_direct_packed_count(size_t n, size_t k);
 /// OHWI weights w[n][k] -> [k][n rounded up to 8], zero columns past n.
 void lbr_conv_direct_pack(const float *w, size_t n, size_t k, float *packed);
 /// out[b][oy][ox][j] = bias[j] (0 when NULL) + sum over taps inside the image, (ky, kx, c) order, of
 /// input * weight: an NHWC convolution with zero padding, one pixel's n <= 64 outputs in registers.
-/// For layers whose patch is short (the grey-image first layer, 1x1 shortcuts), where im2col + sgemm
-/// costs more in copies than in products. `activation` (lbr_activation, as lbr_output_residual) is
+/// For layers with few outputs (the grey-image first layer, 1x1 shortcuts, batch-1 3x3 layers of up
+/// to 64 channels), where im2col + sgemm costs more in copies and packing than in products. `activation` (lbr_activation, as lbr_output_residual) is
 /// applied to each output. Computes the output rows (b, oy) with b * out_h + oy in [row_begin, row_end)
 /// (so threads can split them); `out` points at the whole output. Does nothing for n = 0 or n > 64.
 void lbr_conv_direct_f32(lbr_isa isa, const float *input, const lbr_conv_geometry *g, size_t channels,
