@@ -168,7 +168,7 @@ public struct Int8GEMM: Sendable {
         }
         let frame = IntegerPatches.Frame(shape: shape, batch: batch)
         guard !weightsByInput.isEmpty, inputMax > 127, smallKernelSteps(inputMax: inputMax) == nil, frame.count < Int(UInt32.max),
-              frame.count > 0 else { return nil }
+              frame.count > 0, shape.kernelHeight * shape.kernelWidth <= LBR_HIGH_BITS_MAX_TAPS else { return nil }
         let limit = frame.count / Self.highBitSparsity
         var found = 0
         var positions = [UInt32](unsafeUninitializedCapacity: limit) { _, count in count = limit }

@@ -209,6 +209,16 @@ struct Int8GEMMTests {
             }
         }
         #expect(fused >= 40, "\(fused) of 60 trials took the one-pass split")
+        // Kernels past LBR_HIGH_BITS_MAX_TAPS taps (17 x 17 = 289) keep the int16 kernel, still exact.
+        let big = try Conv2DShape(inputHeight: 17, inputWidth: 17, inputChannels: 1, outputChannels: 4, kernelSize: 17, stride: 1, padding: .same)
+        let weights = (0..<(4 * big.weightsPerOutput)).map { i in Int8(truncatingIfNeeded: i * 37) }
+        let gemm = try Int8GEMM(weights: weights, outputCount: 4, inputCount: big.weightsPerOutput)
+        let codes: [UInt8] = (0..<(17 * 17)).map { (i: Int) -> UInt8 in i % 97 == 0 ? 200 : UInt8(i % 100) }
+        #expect(try gemm.accumulatePatchesSplit(.codes(codes), shape: big, batch: 1, inputMax: 255, path: path, epilogue: { _, _ in }) == nil)
+        var expected = [Int32](repeating: 0, count: 17 * 17 * 4)
+        lbr_i8gemm_ref(Self.im2colRows(codes, shape: big, batch: 1), 0, big.weightsPerOutput, 17 * 17, weights, big.weightsPerOutput, 4,
+                       big.weightsPerOutput, &expected, 4)
+        #expect(try gemm.accumulatePatches(codes, shape: big, batch: 1, path: path) == expected)
     }
 
     @Test("lbr_split_high_bits: low 7 bits, the positions of codes >= 128, and SIZE_MAX past the limit", arguments: KernelPath.supported)
