@@ -125,15 +125,17 @@ public struct Int8GEMM: Sendable {
     /// `inputMax` bounds unsigned codes (callers guarantee it; see ``smallKernelSteps(inputMax:)``).
     /// `epilogue` gets each chunk's finished accumulator rows (all of them, at their row offsets) on the
     /// thread that computed them, so a layer requantizes them while they are in cache, in parallel.
+    /// `splittingHighBits` false: the caller already found the high bits too dense
+    /// (``accumulatePatchesSplit(_:shape:batch:inputMax:path:epilogue:)`` gave nil), so they are not tried again.
     func accumulatePatches<Code: QuantizedByte>(_ codes: [Code], shape: Conv2DShape, batch: Int, inputMax: Int32 = 255,
-                                                path: KernelPath = .best,
+                                                path: KernelPath = .best, splittingHighBits: Bool = true,
                                                 epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void = { _, _ in }) throws -> [Int32] {
         guard codes.count == batch * shape.inputHeight * shape.inputWidth * shape.inputChannels, shape.weightsPerOutput == inputCount else {
             throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels) into a GEMM of \(inputCount) inputs")
         }
         let (padded, geometry) = IntegerPatches.padded(codes, shape: shape, batch: batch)
         let rows = batch * shape.outputHeight * shape.outputWidth
-        let splits = shape.kernelHeight * shape.kernelWidth <= LBR_HIGH_BITS_MAX_TAPS
+        let splits = splittingHighBits && shape.kernelHeight * shape.kernelWidth <= LBR_HIGH_BITS_MAX_TAPS
         return withUnsafePointer(to: geometry) { g in   // one shared read-only pointer for every chunk
             padded.withUnsafeBytes { a in
                 product(a, signed: Code.isSigned, patches: g, channels: shape.inputChannels, rows: rows, inputMax: inputMax,
@@ -219,7 +221,9 @@ public struct Int8GEMM: Sendable {
             let out = out.baseAddress!
             packedWeights.withUnsafeBufferPointer { weights in
                 func run(_ a: UnsafeRawBufferPointer, _ positions: UnsafeBufferPointer<UInt32>?) {
-                    Parallel.forChunks(rows, work: rows * n * k / 16, grain: .fine) { range in
+                    // Work in vector multiply-adds, plus a row's fixed cost (panel packing, stores) of ~2 steps:
+                    // counted as k alone, the 9-input stem of a grey-image network stayed on one thread.
+                    Parallel.forChunks(rows, work: rows * n * (k + 32) / 16, grain: .fine) { range in
                         let (first, last) = (range.lowerBound, range.upperBound)
                         switch (small, patches) {
                         case let (steps?, _):

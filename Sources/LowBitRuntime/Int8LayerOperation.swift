@@ -138,7 +138,7 @@ struct Int8LayerOperation: ResidualFusing {
                 return acc
             }
             return try gemm.accumulatePatches(value.uint8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
-                                              inputMax: inputCodeMax, epilogue: epilogue)
+                                              inputMax: inputCodeMax, splittingHighBits: false, epilogue: epilogue)
         case let (.convolution(shape), _):
             return try gemm.accumulatePatches(value.int8Codes(scale: inputScale, max: inputCodeMax), shape: shape, batch: batch,
                                               epilogue: epilogue)
