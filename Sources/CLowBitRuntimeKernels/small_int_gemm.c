@@ -343,7 +343,7 @@ LBR_INLINE void add_high_column_avx2(const int8_t *column, size_t n, int32_t *ac
         _mm256_storeu_si256((__m256i *)(acc + j), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
                                                                    _mm256_slli_epi32(w, 7)));
     }
-    for (; j < n; j++) acc[j] += (int32_t)column[j] * 128;
+    add_high_column(column + j, n - j, acc + j);   // the last n % 8 outputs
 }
 
 /// Positions of one pixel (consecutive, as lbr_split_high_bits lists them) share their taps: their
