@@ -27,6 +27,9 @@ struct Int8LayerOperation: ResidualFusing {
     let inputCodeMax: Int32
     let patches: IntegerPatches
     let gemm: Int8GEMM
+    /// The 3x3 stride-1 convolutions whose GEMM would run at one vpmaddwd per 16 products (full-range
+    /// or int8 inputs, weights past 64 with 8-bit inputs): Winograd F(2x2, 3x3), 2.25x fewer.
+    let winograd: Int8Winograd?
     /// `S_in * S_w_j`, the scale of the accumulators.
     let accumulatorScales: [Float]
     let bias: [Float]
@@ -54,6 +57,14 @@ struct Int8LayerOperation: ResidualFusing {
         self.patches = patches
         gemm = try Int8GEMM(weights: weights, outputCount: weightScales.count, inputCount: weights.count / max(weightScales.count, 1),
                             inputMax: input == .uint8 ? UInt8(clamping: inputCodeMax) : 255)
+        // Winograd unless the vpmaddubsw kernel sums 4 or more steps in int16 (4-bit weights or
+        // inputs), where it does fewer multiply instructions than the transforms save.
+        if Int8Winograd.isEnabled, case let .convolution(shape) = patches,
+           input == .int8 || (gemm.smallKernelSteps(inputMax: inputCodeMax) ?? 1) < 4 {
+            winograd = try Int8Winograd(weights: weights, shape: shape)
+        } else {
+            winograd = nil
+        }
         accumulatorScales = weightScales.map { inputScale * $0 }
         self.bias = bias
         guard let (outputScale, codeMax) = next else {
@@ -130,6 +141,10 @@ struct Int8LayerOperation: ResidualFusing {
                             epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
         let rows = patches.rowCount(batch: batch)
         switch (patches, input) {
+        case (.convolution, .uint8) where winograd != nil:
+            return try winograd!.accumulate(value.uint8Codes(scale: inputScale, max: inputCodeMax), batch: batch, epilogue: epilogue)
+        case (.convolution, _) where winograd != nil:
+            return try winograd!.accumulate(value.int8Codes(scale: inputScale, max: inputCodeMax), batch: batch, epilogue: epilogue)
         case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
             // Full-range codes with few of 128 or more: padding, quantization and the high-bit split in one pass.
             let source: Int8GEMM.PatchSource

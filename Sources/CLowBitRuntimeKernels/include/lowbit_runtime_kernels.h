@@ -268,6 +268,28 @@ void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t w
 void lbr_i8gemm_patches(lbr_isa isa, const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
                         size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc);
 
+// ---- Winograd F(2x2, 3x3) int8 convolution (winograd_int8.c) --------------------------------
+/// A stride-1 3x3 convolution of NHWC 8-bit codes [batch][height][width][channels] with zero padding
+/// pad_top / pad_left before (and whatever the output size reaches after).
+typedef struct {
+    size_t batch, height, width, channels, pad_top, pad_left, out_h, out_w;
+} lbr_wino_geometry;
+/// Tiles per block of lbr_wino_conv's scratch.
+enum { LBR_WINO_BLOCK = 16 };
+/// int16 elements of the transformed weights: 16 x channels rounded up to 2 x n rounded up to 8.
+size_t lbr_wino_packed_weight_count(size_t n, size_t channels);
+/// Bytes of scratch one lbr_wino_conv call needs.
+size_t lbr_wino_scratch_bytes(size_t n, size_t channels);
+/// int8 weights OHWI [n][3][3][channels] -> U' = G' g G'^T (G' = 2G, integers), [16][channels / 2][n8][2].
+void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *packed);
+/// acc[r][j] = sum over the 3x3 window of output pixel r (zero padding) of code * w[j], exactly, for
+/// uint8 (input_is_signed = 0) or int8 codes, channels <= 1827 (4 * acc then fits in int32). Computes
+/// the output rows of tile rows [tile_row_begin, tile_row_end): tile row u = b * ceil(out_h / 2) + ty is
+/// output rows 2ty and 2ty + 1 of image b. `acc` indexed from row 0, stride ldc; `scratch`:
+/// lbr_wino_scratch_bytes, 4-byte aligned.
+void lbr_wino_conv(lbr_isa isa, const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t tile_row_begin,
+                   size_t tile_row_end, const int16_t *packed, size_t n, int32_t *acc, size_t ldc, void *scratch);
+
 // ---- Requantization (requantize.c) -----------------------------------------------------------
 /// gemmlowp/TFLite rounding, see requantize.c: x saturated by a left shift (shift < 0), then
 /// SaturatingRoundingDoublingHighMul(x, multiplier) (ties toward +infinity), then

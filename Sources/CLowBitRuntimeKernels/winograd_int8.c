@@ -1,0 +1,338 @@
+// Exact int8 3x3 convolution (stride 1) by Winograd F(2x2, 3x3) in integers.
+//
+// Y = A^T [U (.) V] A with V = B^T d B (a 4x4 input tile d) and U = G g G^T (the 3x3 kernel g) gives a
+// 2x2 output tile from 16 products per channel instead of 36 (Lavin & Gray 2016). G holds halves, so
+// the kernel takes U' = G' g G'^T with G' = 2G, all integers: U' = 4U, and the output Y' = 4Y is
+// shifted right by 2 at the end — exact, since every step is an integer sum or product:
+//   - V: sums of 4 inputs with signs, |V| <= 510 (uint8) or 512 (int8): int16.
+//   - U': |U'| <= 9 * 128 = 1152 (row sums of |G'| are 2, 3, 3, 2): int16.
+//   - M = sum_c U' V per tile position: vpmaddwd pairs (2 * 1152 * 512 < 2^31), int32 sums.
+//   - Y' = A^T M A, sums of 9 M with signs. Every step wraps modulo 2^32 at worst, and the final Y'
+//     = 4 * acc fits in int32 while 36 * 255 * 128 * channels < 2^31 (channels <= 1827, checked by
+//     the caller), so Y' is exact and Y' >> 2 is acc.
+// On the AVX2 path the products are vpmaddwd (16 multiply-adds per instruction, the rate of the
+// vpmaddubsw + vpmaddwd pair of lbr_i8gemm_small on 8-bit inputs), 2.25x fewer of them, on full-range
+// inputs without a high-bit correction (docs/RUNTIME.md, "Winograd int8 convolution").
+//
+// Layouts (per block of LBR_WINO_BLOCK tiles, in the caller's scratch):
+//   V [tile][16][cpad] int16, cpad = channels rounded up to 2 (the extra channel is 0);
+//   U' [16][cpad / 2][n8][2] int16 (lbr_wino_pack_weights), n8 = n rounded up to 8: one 256-bit load is
+//      8 outputs x 2 channels, against a broadcast pair of V's channels;
+//   M [tile][16][n8] int32.
+#include "internal.h"
+
+enum { WINO_POSITIONS = 16 };
+
+size_t lbr_wino_packed_weight_count(size_t n, size_t channels) {
+    return WINO_POSITIONS * lbr_round_up(channels, 2) * lbr_round_up(n, 8);
+}
+
+size_t lbr_wino_scratch_bytes(size_t n, size_t channels) {
+    return LBR_WINO_BLOCK * WINO_POSITIONS * (lbr_round_up(channels, 2) * sizeof(int16_t) + lbr_round_up(n, 8) * sizeof(int32_t));
+}
+
+void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *packed) {
+    static const int g2[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};   // G' = 2G
+    const size_t cpad = lbr_round_up(channels, 2), n8 = lbr_round_up(n, 8);
+    memset(packed, 0, lbr_wino_packed_weight_count(n, channels) * sizeof(int16_t));
+    for (size_t j = 0; j < n; j++) {
+        for (size_t c = 0; c < channels; c++) {
+            int32_t g[3][3];
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++) g[ky][kx] = w[((j * 3 + (size_t)ky) * 3 + (size_t)kx) * channels + c];
+            for (int a = 0; a < 4; a++) {
+                for (int b = 0; b < 4; b++) {
+                    int32_t u = 0;
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int kx = 0; kx < 3; kx++) u += g2[a][ky] * g2[b][kx] * g[ky][kx];
+                    const size_t position = (size_t)(a * 4 + b);
+                    packed[((position * (cpad / 2) + c / 2) * n8 + j) * 2 + c % 2] = (int16_t)u;
+                }
+            }
+        }
+    }
+}
+
+/// Input (b, y, x) of the NHWC codes, or NULL outside the image (the zero padding).
+LBR_INLINE const uint8_t *wino_pixel(const void *input, const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int i, int j) {
+    const ptrdiff_t y = (ptrdiff_t)(2 * ty) + i - (ptrdiff_t)g->pad_top, x = (ptrdiff_t)(2 * tx) + j - (ptrdiff_t)g->pad_left;
+    if (y < 0 || x < 0 || y >= (ptrdiff_t)g->height || x >= (ptrdiff_t)g->width) return NULL;
+    return (const uint8_t *)input + ((b * g->height + (size_t)y) * g->width + (size_t)x) * g->channels;
+}
+
+/// V = B^T d B of 16 inputs d[i * 4 + j] (one channel), into v[position * stride].
+#define WINO_INPUT_TRANSFORM(T, d, store, ADD, SUB)                                                       \
+    do {                                                                                                  \
+        T t_[16];                                                                                         \
+        for (int j_ = 0; j_ < 4; j_++) {                                                                  \
+            t_[0 + j_] = SUB(d[0 + j_], d[8 + j_]);                                                       \
+            t_[4 + j_] = ADD(d[4 + j_], d[8 + j_]);                                                       \
+            t_[8 + j_] = SUB(d[8 + j_], d[4 + j_]);                                                       \
+            t_[12 + j_] = SUB(d[4 + j_], d[12 + j_]);                                                     \
+        }                                                                                                 \
+        for (int a_ = 0; a_ < 4; a_++) {                                                                  \
+            store(a_ * 4 + 0, SUB(t_[a_ * 4 + 0], t_[a_ * 4 + 2]));                                       \
+            store(a_ * 4 + 1, ADD(t_[a_ * 4 + 1], t_[a_ * 4 + 2]));                                       \
+            store(a_ * 4 + 2, SUB(t_[a_ * 4 + 2], t_[a_ * 4 + 1]));                                       \
+            store(a_ * 4 + 3, SUB(t_[a_ * 4 + 1], t_[a_ * 4 + 3]));                                       \
+        }                                                                                                 \
+    } while (0)
+
+/// Y' = A^T M A of 16 tile-position values m[position] into y[r * 2 + s].
+#define WINO_OUTPUT_TRANSFORM(T, m, y, ADD, SUB)                                                          \
+    do {                                                                                                  \
+        T r_[8];                                                                                          \
+        for (int b_ = 0; b_ < 4; b_++) {                                                                  \
+            r_[b_] = ADD(ADD(m[0 + b_], m[4 + b_]), m[8 + b_]);                                           \
+            r_[4 + b_] = SUB(SUB(m[4 + b_], m[8 + b_]), m[12 + b_]);                                      \
+        }                                                                                                 \
+        for (int r2_ = 0; r2_ < 2; r2_++) {                                                               \
+            y[r2_ * 2 + 0] = ADD(ADD(r_[r2_ * 4 + 0], r_[r2_ * 4 + 1]), r_[r2_ * 4 + 2]);                 \
+            y[r2_ * 2 + 1] = SUB(SUB(r_[r2_ * 4 + 1], r_[r2_ * 4 + 2]), r_[r2_ * 4 + 3]);                 \
+        }                                                                                                 \
+    } while (0)
+
+#define WINO_ADD_INT(a, b) ((a) + (b))
+#define WINO_SUB_INT(a, b) ((a) - (b))
+// int32 sums that may wrap before the exact final value: unsigned arithmetic, no undefined overflow.
+#define WINO_ADD_WRAP(a, b) ((int32_t)((uint32_t)(a) + (uint32_t)(b)))
+#define WINO_SUB_WRAP(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)))
+
+/// Tile `t` (linear over batch, tile rows, tile columns) as (image, tile row, tile column).
+LBR_INLINE void wino_tile(const lbr_wino_geometry *g, size_t t, size_t *b, size_t *ty, size_t *tx) {
+    const size_t tiles_h = (g->out_h + 1) / 2, tiles_w = (g->out_w + 1) / 2;
+    *tx = t % tiles_w;
+    *ty = t / tiles_w % tiles_h;
+    *b = t / tiles_w / tiles_h;
+}
+
+/// Stores Y' >> 2 of one tile: outputs (2ty + r, 2tx + s) inside the image, `count` accumulators each.
+LBR_INLINE int32_t *wino_output_row(const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int r, int s, int32_t *acc,
+                                    size_t ldc) {
+    const size_t oy = 2 * ty + (size_t)r, ox = 2 * tx + (size_t)s;
+    if (oy >= g->out_h || ox >= g->out_w) return NULL;
+    return acc + ((b * g->out_h + oy) * g->out_w + ox) * ldc;
+}
+
+static void wino_block_portable(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
+                                const int16_t *packed, size_t n, int16_t *v, int32_t *m, int32_t *acc, size_t ldc) {
+    const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), n8 = lbr_round_up(n, 8);
+    for (size_t t = 0; t < count; t++) {
+        size_t b, ty, tx;
+        wino_tile(g, first + t, &b, &ty, &tx);
+        int16_t *vt = v + t * WINO_POSITIONS * cpad;
+        for (size_t c = 0; c < cpad; c++) {
+            int32_t d[16];
+            for (int i = 0; i < 4; i++) {
+                for (int j = 0; j < 4; j++) {
+                    const uint8_t *p = c < channels ? wino_pixel(input, g, b, ty, tx, i, j) : NULL;
+                    d[i * 4 + j] = p == NULL ? 0 : input_is_signed ? (int32_t)(int8_t)p[c] : (int32_t)p[c];
+                }
+            }
+#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * cpad + c] = (int16_t)(value))
+            WINO_INPUT_TRANSFORM(int32_t, d, WINO_STORE_SCALAR, WINO_ADD_INT, WINO_SUB_INT);
+#undef WINO_STORE_SCALAR
+        }
+    }
+    for (size_t t = 0; t < count; t++) {
+        for (size_t position = 0; position < WINO_POSITIONS; position++) {
+            const int16_t *vp = v + (t * WINO_POSITIONS + position) * cpad;
+            const int16_t *u = packed + position * (cpad / 2) * n8 * 2;
+            for (size_t j = 0; j < n8; j++) {
+                int32_t sum = 0;
+                for (size_t c = 0; c < cpad; c++) sum = WINO_ADD_WRAP(sum, (int32_t)vp[c] * u[((c / 2) * n8 + j) * 2 + c % 2]);
+                m[(t * WINO_POSITIONS + position) * n8 + j] = sum;
+            }
+        }
+    }
+    for (size_t t = 0; t < count; t++) {
+        size_t b, ty, tx;
+        wino_tile(g, first + t, &b, &ty, &tx);
+        for (size_t j = 0; j < n; j++) {
+            int32_t mv[16], y[4];
+            for (int position = 0; position < 16; position++) mv[position] = m[(t * WINO_POSITIONS + (size_t)position) * n8 + j];
+            WINO_OUTPUT_TRANSFORM(int32_t, mv, y, WINO_ADD_WRAP, WINO_SUB_WRAP);
+            for (int r = 0; r < 2; r++) {
+                for (int s = 0; s < 2; s++) {
+                    int32_t *row = wino_output_row(g, b, ty, tx, r, s, acc, ldc);
+                    if (row) row[j] = y[r * 2 + s] >> 2;   // exact: y is 4 * acc (arithmetic shift of a multiple of 4)
+                }
+            }
+        }
+    }
+}
+
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+/// 16 channels of input (b, y, x) widened to int16, or zeros in the padding.
+LBR_INLINE __m256i wino_load16(const uint8_t *pixel, size_t c, int input_is_signed) {
+    if (pixel == NULL) return _mm256_setzero_si256();
+    const __m128i bytes = _mm_loadu_si128((const __m128i *)(pixel + c));
+    return input_is_signed ? _mm256_cvtepi8_epi16(bytes) : _mm256_cvtepu8_epi16(bytes);
+}
+
+/// Tile coordinates stepped through a block in order, without divisions.
+typedef struct {
+    size_t b, ty, tx, tiles_h, tiles_w;
+} wino_cursor;
+
+LBR_INLINE wino_cursor wino_cursor_at(const lbr_wino_geometry *g, size_t t) {
+    wino_cursor cursor = {0, 0, 0, (g->out_h + 1) / 2, (g->out_w + 1) / 2};
+    wino_tile(g, t, &cursor.b, &cursor.ty, &cursor.tx);
+    return cursor;
+}
+
+LBR_INLINE void wino_cursor_next(wino_cursor *cursor) {
+    if (++cursor->tx < cursor->tiles_w) return;
+    cursor->tx = 0;
+    if (++cursor->ty < cursor->tiles_h) return;
+    cursor->ty = 0;
+    cursor->b++;
+}
+
+static void wino_input_avx2(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
+                            int16_t *v) {
+    const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), vector_channels = channels / 16 * 16;
+    const size_t line = g->width * channels;
+    wino_cursor at = wino_cursor_at(g, first);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
+        const uint8_t *pixels[16];
+        const ptrdiff_t y0 = (ptrdiff_t)(2 * at.ty) - (ptrdiff_t)g->pad_top, x0 = (ptrdiff_t)(2 * at.tx) - (ptrdiff_t)g->pad_left;
+        if (y0 >= 0 && x0 >= 0 && (size_t)y0 + 4 <= g->height && (size_t)x0 + 4 <= g->width) {   // inside: no padding
+            const uint8_t *base = (const uint8_t *)input + ((at.b * g->height + (size_t)y0) * g->width + (size_t)x0) * channels;
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) pixels[i * 4 + j] = base + (size_t)i * line + (size_t)j * channels;
+        } else {
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) pixels[i * 4 + j] = wino_pixel(input, g, at.b, at.ty, at.tx, i, j);
+        }
+        int16_t *vt = v + t * WINO_POSITIONS * cpad;
+        for (size_t c = 0; c < vector_channels; c += 16) {
+            __m256i d[16];
+            for (int p = 0; p < 16; p++) d[p] = wino_load16(pixels[p], c, input_is_signed);
+#define WINO_STORE_VECTOR(position, value) _mm256_storeu_si256((__m256i *)(vt + (size_t)(position) * cpad + c), value)
+            WINO_INPUT_TRANSFORM(__m256i, d, WINO_STORE_VECTOR, _mm256_add_epi16, _mm256_sub_epi16);
+#undef WINO_STORE_VECTOR
+        }
+        for (size_t c = vector_channels; c < cpad; c++) {   // the last channels % 16, and the pad channel
+            int32_t d[16];
+            for (int p = 0; p < 16; p++) {
+                d[p] = pixels[p] == NULL || c >= channels ? 0 : input_is_signed ? (int32_t)(int8_t)pixels[p][c] : (int32_t)pixels[p][c];
+            }
+#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * cpad + c] = (int16_t)(value))
+            WINO_INPUT_TRANSFORM(int32_t, d, WINO_STORE_SCALAR, WINO_ADD_INT, WINO_SUB_INT);
+#undef WINO_STORE_SCALAR
+        }
+    }
+}
+
+/// M for 4 tiles (rows[r]: cpad int16 of one tile position each) x `vectors` (1 or 2) groups of 8
+/// outputs, stored to out[r] (+ 8 for the second group) for the first `valid` rows.
+LBR_INLINE void wino_panel(int vectors, const int16_t *const rows[4], size_t pairs, const int16_t *u, size_t n8,
+                           int32_t *const out[4], size_t valid) {
+    __m256i acc[8];
+    for (int t = 0; t < 4 * vectors; t++) acc[t] = _mm256_setzero_si256();
+    for (size_t q = 0; q < pairs; q++) {
+        __m256i w[2];
+        for (int e = 0; e < vectors; e++) w[e] = _mm256_loadu_si256((const __m256i *)(u + (q * n8 + (size_t)e * 8) * 2));
+        for (int r = 0; r < 4; r++) {
+            // A broadcast load: the pair of channels (2 x int16) as one 32-bit lane.
+            const __m256i x = _mm256_castps_si256(_mm256_broadcast_ss((const float *)(const void *)(rows[r] + 2 * q)));
+            for (int e = 0; e < vectors; e++) acc[r * vectors + e] = _mm256_add_epi32(acc[r * vectors + e], _mm256_madd_epi16(x, w[e]));
+        }
+    }
+    for (size_t r = 0; r < valid; r++)
+        for (int e = 0; e < vectors; e++) _mm256_storeu_si256((__m256i *)(out[r] + e * 8), acc[r * (size_t)vectors + (size_t)e]);
+}
+
+static void wino_products_avx2(const int16_t *v, size_t count, size_t cpad, const int16_t *packed, size_t n8, int32_t *m) {
+    const size_t pairs = cpad / 2;
+    for (size_t position = 0; position < WINO_POSITIONS; position++) {
+        const int16_t *u = packed + position * pairs * n8 * 2;
+        for (size_t t = 0; t < count; t += 4) {
+            const int16_t *rows[4];
+            int32_t *out[4];
+            const size_t valid = lbr_min(4, count - t);
+            for (size_t r = 0; r < 4; r++) {
+                const size_t tile = t + (r < valid ? r : 0);   // a short panel repeats its first tile, not stored
+                rows[r] = v + (tile * WINO_POSITIONS + position) * cpad;
+                out[r] = m + (tile * WINO_POSITIONS + position) * n8;
+            }
+            size_t j = 0;
+            for (; j + 16 <= n8; j += 16) {
+                int32_t *const at[4] = {out[0] + j, out[1] + j, out[2] + j, out[3] + j};
+                wino_panel(2, rows, pairs, u + j * 2, n8, at, valid);
+            }
+            if (j < n8) {
+                int32_t *const at[4] = {out[0] + j, out[1] + j, out[2] + j, out[3] + j};
+                wino_panel(1, rows, pairs, u + j * 2, n8, at, valid);
+            }
+        }
+    }
+}
+
+static void wino_output_avx2(const lbr_wino_geometry *g, size_t first, size_t count, const int32_t *m, size_t n, int32_t *acc,
+                             size_t ldc) {
+    const size_t n8 = lbr_round_up(n, 8);
+    wino_cursor at = wino_cursor_at(g, first);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
+        int32_t *rows[4];
+        const size_t oy = 2 * at.ty, ox = 2 * at.tx;
+        if (oy + 2 <= g->out_h && ox + 2 <= g->out_w) {
+            rows[0] = acc + ((at.b * g->out_h + oy) * g->out_w + ox) * ldc;
+            rows[1] = rows[0] + ldc;
+            rows[2] = rows[0] + g->out_w * ldc;
+            rows[3] = rows[2] + ldc;
+        } else {
+            for (int r = 0; r < 2; r++)
+                for (int s = 0; s < 2; s++) rows[r * 2 + s] = wino_output_row(g, at.b, at.ty, at.tx, r, s, acc, ldc);
+        }
+        for (size_t j = 0; j < n8; j += 8) {
+            __m256i mv[16], y[4];
+            for (size_t position = 0; position < WINO_POSITIONS; position++) {
+                mv[position] = _mm256_loadu_si256((const __m256i *)(m + (t * WINO_POSITIONS + position) * n8 + j));
+            }
+            WINO_OUTPUT_TRANSFORM(__m256i, mv, y, _mm256_add_epi32, _mm256_sub_epi32);   // wrapping, as intended
+            for (int o = 0; o < 4; o++) {
+                if (rows[o] == NULL) continue;
+                const __m256i value = _mm256_srai_epi32(y[o], 2);
+                if (j + 8 <= n) {
+                    _mm256_storeu_si256((__m256i *)(rows[o] + j), value);
+                } else {
+                    int32_t lanes[8];
+                    _mm256_storeu_si256((__m256i *)lanes, value);
+                    memcpy(rows[o] + j, lanes, (n - j) * sizeof(int32_t));
+                }
+            }
+        }
+    }
+}
+
+static void wino_block_avx2(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
+                            const int16_t *packed, size_t n, int16_t *v, int32_t *m, int32_t *acc, size_t ldc) {
+    const size_t cpad = lbr_round_up(g->channels, 2), n8 = lbr_round_up(n, 8);
+    wino_input_avx2(input, input_is_signed, g, first, count, v);
+    wino_products_avx2(v, count, cpad, packed, n8, m);
+    wino_output_avx2(g, first, count, m, n, acc, ldc);
+}
+LBR_AVX2_END
+#endif
+
+void lbr_wino_conv(lbr_isa isa, const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t tile_row_begin,
+                   size_t tile_row_end, const int16_t *packed, size_t n, int32_t *acc, size_t ldc, void *scratch) {
+    const size_t tiles_w = (g->out_w + 1) / 2, cpad = lbr_round_up(g->channels, 2);
+    int16_t *v = scratch;
+    int32_t *m = (int32_t *)(void *)(v + LBR_WINO_BLOCK * WINO_POSITIONS * cpad);
+    const size_t end = tile_row_end * tiles_w;
+    for (size_t first = tile_row_begin * tiles_w; first < end; first += LBR_WINO_BLOCK) {
+        const size_t count = lbr_min(LBR_WINO_BLOCK, end - first);
+#if LBR_HAVE_AVX2
+        if (lbr_use_avx2(isa)) {
+            wino_block_avx2(input, input_is_signed, g, first, count, packed, n, v, m, acc, ldc);
+            continue;
+        }
+#endif
+        (void)isa;
+        wino_block_portable(input, input_is_signed, g, first, count, packed, n, v, m, acc, ldc);
+    }
+}

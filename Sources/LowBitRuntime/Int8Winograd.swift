@@ -1,0 +1,83 @@
+import CLowBitRuntimeKernels
+import Foundation
+import LowBitTensor
+
+/// An exact int8 3x3 convolution of stride 1 by Winograd F(2x2, 3x3) in integers (`lbr_wino_conv`):
+/// each 2x2 tile of outputs takes 16 products per input channel instead of 36. The kernel is
+/// transformed with `2G` so that every value stays an integer (`4 * acc`, shifted back at the end),
+/// which makes the result equal the direct int32 sum bit for bit, for full-range uint8 or int8 codes:
+/// no high-bit split, no saturation (docs/RUNTIME.md, "Winograd int8 convolution").
+///
+/// ```swift
+/// let winograd = try Int8Winograd(weights: ohwi, shape: shape)   // nil unless 3x3, stride 1
+/// let acc = try winograd?.accumulate(codes, batch: 1)              // == Int8GEMM.accumulatePatches
+/// ```
+struct Int8Winograd: Sendable {
+    /// The most input channels whose `4 * acc` cannot overflow int32: 2^31 / (36 * 255 * 128).
+    static let maximumChannels = 1_827
+    /// Fewer input channels leave too few products per tile to pay for its transforms: the
+    /// grey-image stem of the int8 ResNet-20 (1 channel) took 23 us by Winograd, 15 us direct.
+    static let minimumChannels = 8
+
+    /// Whether layers take Winograd where it applies: `LOWBIT_INT8_WINOGRAD=0` turns it off (for
+    /// comparisons; the results are the same).
+    static let isEnabled = ProcessInfo.processInfo.environment["LOWBIT_INT8_WINOGRAD"] != "0"
+
+    let shape: Conv2DShape
+    /// U' = G' g G'^T per tile position, channel pair and output (`lbr_wino_pack_weights`).
+    private let packed: [Int16]
+
+    /// Nil unless `shape` is a 3x3 convolution of stride 1 with ``minimumChannels`` to
+    /// ``maximumChannels`` inputs.
+    /// `weights`: OHWI `[outputChannels][3][3][inputChannels]`.
+    init?(weights: [Int8], shape: Conv2DShape) throws {
+        guard shape.kernelHeight == 3, shape.kernelWidth == 3, shape.strideHeight == 1, shape.strideWidth == 1,
+              (Self.minimumChannels...Self.maximumChannels).contains(shape.inputChannels) else { return nil }
+        guard weights.count == shape.outputChannels * shape.weightsPerOutput else {
+            throw LowBitError.shapeMismatch("\(weights.count) int8 weights for a 3x3 convolution of \(shape.inputChannels) -> \(shape.outputChannels)")
+        }
+        self.shape = shape
+        packed = [Int16](unsafeUninitializedCapacity: lbr_wino_packed_weight_count(shape.outputChannels, shape.inputChannels)) { out, count in
+            lbr_wino_pack_weights(weights, shape.outputChannels, shape.inputChannels, out.baseAddress)
+            count = out.count
+        }
+    }
+
+    /// The accumulators `[batch * outH * outW][outputChannels]` of NHWC `codes`, equal to
+    /// ``Int8GEMM/accumulatePatches(_:shape:batch:inputMax:path:splittingHighBits:epilogue:)``;
+    /// `epilogue` gets each chunk's finished rows, as there.
+    func accumulate<Code: QuantizedByte>(_ codes: [Code], batch: Int, path: KernelPath = .best,
+                                         epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void = { _, _ in }) throws -> [Int32] {
+        let (h, w, c, n) = (shape.inputHeight, shape.inputWidth, shape.inputChannels, shape.outputChannels)
+        guard codes.count == batch * h * w * c else {
+            throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(h) x \(w) x \(c)")
+        }
+        let (outH, outW) = (shape.outputHeight, shape.outputWidth)
+        let rows = batch * outH * outW, tileRows = (outH + 1) / 2
+        var geometry = lbr_wino_geometry(batch: batch, height: h, width: w, channels: c, pad_top: shape.rows.padBefore,
+                                         pad_left: shape.columns.padBefore, out_h: outH, out_w: outW)
+        /// The first output row of tile row u (b * tileRows + ty).
+        func firstRow(_ u: Int) -> Int { u / tileRows * outH * outW + min(2 * (u % tileRows), outH) * outW }
+        let scratchBytes = lbr_wino_scratch_bytes(n, c)
+        var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }   // every row written
+        if acc.isEmpty { return acc }
+        acc.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            codes.withUnsafeBytes { input in
+                packed.withUnsafeBufferPointer { weights in
+                    withUnsafePointer(to: &geometry) { g in
+                        // ~4 multiply-adds per output and input channel, plus the transforms.
+                        Parallel.forChunks(batch * tileRows, work: rows * n * (4 * c + 32) / 16, grain: .fine) { range in
+                            withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 32) { scratch in
+                                lbr_wino_conv(path.isa, input.baseAddress, Code.isSigned ? 1 : 0, g, range.lowerBound, range.upperBound,
+                                              weights.baseAddress, n, out, n, scratch.baseAddress)
+                            }
+                            epilogue(out, firstRow(range.lowerBound)..<firstRow(range.upperBound))
+                        }
+                    }
+                }
+            }
+        }
+        return acc
+    }
+}

@@ -1,0 +1,91 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+import Synchronization
+import Testing
+@testable import LowBitRuntime
+
+/// Winograd F(2x2, 3x3) in integers must equal the direct int32 convolution bit for bit: against the
+/// plain reference GEMM over im2col rows, for odd sizes (half-empty last tiles), both paddings, channel
+/// counts around the 16-channel vectors, uint8 and int8 codes, and operands at the int8 extremes.
+@Suite("Int8 Winograd")
+struct Int8WinogradTests {
+    static func reference<Code: QuantizedByte>(_ codes: [Code], weights: [Int8], shape: Conv2DShape, batch: Int) -> [Int32] {
+        let rows = batch * shape.outputHeight * shape.outputWidth, k = shape.weightsPerOutput, n = shape.outputChannels
+        let columns = Int8GEMMTests.im2colRows(codes.map { UInt8(truncatingIfNeeded: $0) }, shape: shape, batch: batch)
+        var expected = [Int32](repeating: 0, count: rows * n)
+        lbr_i8gemm_ref(columns, Code.isSigned ? 1 : 0, k, rows, weights, k, n, k, &expected, n)
+        return expected
+    }
+
+    @Test("equals the direct convolution over random shapes, uint8 and int8, both paddings", arguments: KernelPath.supported)
+    func matchesDirect(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 91)
+        var outputs = 0
+        for trial in 0..<600 {
+            let channels = [8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 65][rng.nextInt(below: 11)]
+            let valid = trial % 4 == 3, smallest = valid ? 3 : 1
+            let shape = try Conv2DShape(inputHeight: smallest + rng.nextInt(below: 10), inputWidth: smallest + rng.nextInt(below: 10),
+                                        inputChannels: channels, outputChannels: 1 + rng.nextInt(below: 40), kernelSize: 3, stride: 1,
+                                        padding: valid ? .valid : .same)
+            let batch = 1 + trial % 3, signed = trial % 2 == 1, extremes = trial % 5 == 0
+            let n = shape.outputChannels, count = batch * shape.inputHeight * shape.inputWidth * channels
+            // A fifth of the trials at the extremes only: codes 255 (or -128) against weights -128 and 127.
+            let weights = (0..<(n * shape.weightsPerOutput)).map { _ in
+                extremes ? (rng.nextInt(below: 2) == 0 ? Int8.min : Int8.max) : Int8(truncatingIfNeeded: rng.nextInt(below: 256))
+            }
+            let bytes = (0..<count).map { _ in extremes ? (signed ? 0x80 : 0xFF) : UInt8(truncatingIfNeeded: rng.nextInt(below: 256)) }
+            let winograd = try #require(try Int8Winograd(weights: weights, shape: shape))
+            if signed {
+                let codes = bytes.map { Int8(bitPattern: $0) }
+                let fast = try winograd.accumulate(codes, batch: batch, path: path)
+                #expect(fast == Self.reference(codes, weights: weights, shape: shape, batch: batch), "\(shape) batch \(batch) signed")
+                outputs += fast.count
+            } else {
+                let fast = try winograd.accumulate(bytes, batch: batch, path: path)
+                #expect(fast == Self.reference(bytes, weights: weights, shape: shape, batch: batch), "\(shape) batch \(batch)")
+                outputs += fast.count
+            }
+        }
+        #expect(outputs >= 100_000)
+    }
+
+    /// 4 * acc must fit in int32: at 1,827 channels of 255 against weights of -128 the sum is
+    /// -1827 * 9 * 255 * 128 = -536,726,016, and 4 times that is -2,146,904,064 >= -2^31.
+    @Test("exact at the channel bound with extreme operands; nil past it and for other kernels", arguments: KernelPath.supported)
+    func channelBound(path: KernelPath) throws {
+        let c = Int8Winograd.maximumChannels
+        let shape = try Conv2DShape(inputHeight: 3, inputWidth: 3, inputChannels: c, outputChannels: 2, kernelSize: 3, stride: 1, padding: .same)
+        // Output 0: every weight -128; output 1: +127 on even channels, -128 on odd ones.
+        let weights = (0..<(2 * 9 * c)).map { i in i < 9 * c ? Int8.min : (i % c % 2 == 0 ? Int8.max : Int8.min) }
+        let codes = [UInt8](repeating: 255, count: 9 * c)
+        let winograd = try #require(try Int8Winograd(weights: weights, shape: shape))
+        let acc = try winograd.accumulate(codes, batch: 1, path: path)
+        #expect(acc == Self.reference(codes, weights: weights, shape: shape, batch: 1))
+        #expect(acc[4 * 2] == -9 * Int32(c) * 255 * 128)   // the centre pixel sees all 9 taps
+        let wider = try Conv2DShape(inputHeight: 3, inputWidth: 3, inputChannels: c + 1, outputChannels: 1, kernelSize: 3, stride: 1, padding: .same)
+        #expect(try Int8Winograd(weights: [Int8](repeating: 1, count: 9 * (c + 1)), shape: wider) == nil)
+        let strided = try Conv2DShape(inputHeight: 6, inputWidth: 6, inputChannels: 16, outputChannels: 4, kernelSize: 3, stride: 2, padding: .same)
+        #expect(try Int8Winograd(weights: [Int8](repeating: 1, count: 4 * 9 * 16), shape: strided) == nil)
+        let fewChannels = try Conv2DShape(inputHeight: 6, inputWidth: 6, inputChannels: 1, outputChannels: 4, kernelSize: 3, stride: 1, padding: .same)
+        #expect(try Int8Winograd(weights: [Int8](repeating: 1, count: 4 * 9), shape: fewChannels) == nil)
+        #expect(throws: LowBitError.self) { try Int8Winograd(weights: [1, 2, 3], shape: shape) }
+        #expect(throws: LowBitError.self) { try winograd.accumulate([UInt8](repeating: 1, count: 5), batch: 1) }
+    }
+
+    /// Each chunk's epilogue gets whole output rows, every row exactly once, over images of odd
+    /// height (a last tile row of one output row) in a batch.
+    @Test("epilogue ranges cover every output row once")
+    func epilogueRanges() throws {
+        let shape = try Conv2DShape(inputHeight: 13, inputWidth: 9, inputChannels: 16, outputChannels: 24, kernelSize: 3, stride: 1, padding: .same)
+        var rng = SeededGenerator(seed: 92)
+        let weights = (0..<(24 * 9 * 16)).map { _ in Int8(truncatingIfNeeded: rng.nextInt(below: 256)) }
+        let batch = 3, codes = (0..<(batch * 13 * 9 * 16)).map { _ in UInt8(truncatingIfNeeded: rng.nextInt(below: 256)) }
+        let winograd = try #require(try Int8Winograd(weights: weights, shape: shape))
+        let seen = Mutex<[Range<Int>]>([])
+        let acc = try winograd.accumulate(codes, batch: batch) { _, rows in seen.withLock { $0.append(rows) } }
+        let ranges = seen.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
+        #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == batch * 13 * 9)
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        #expect(acc == Self.reference(codes, weights: weights, shape: shape, batch: batch))
+    }
+}
