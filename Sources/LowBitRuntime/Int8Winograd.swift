@@ -18,6 +18,10 @@ struct Int8Winograd: Sendable {
     /// Fewer input channels leave too few products per tile to pay for its transforms: the
     /// grey-image stem of the int8 ResNet-20 (1 channel) took 23 us by Winograd, 15 us direct.
     static let minimumChannels = 8
+    /// Tile rows per thread from which chunks of whole tile rows (epilogue fused) balance; fewer are
+    /// split by tiles, the epilogue after. On the int8 ResNet-20 at 2 threads this took the 14x14
+    /// blocks from ~55 to ~42 us and the 7x7 ones from ~52 to ~47 (4 and 7 tile rows; 28x28 has 14).
+    static let fusedTileRowsPerThread = 4
 
     /// Whether layers take Winograd where it applies: `LOWBIT_INT8_WINOGRAD=0` turns it off (for
     /// comparisons; the results are the same).
@@ -53,12 +57,14 @@ struct Int8Winograd: Sendable {
             throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(h) x \(w) x \(c)")
         }
         let (outH, outW) = (shape.outputHeight, shape.outputWidth)
-        let rows = batch * outH * outW, tileRows = (outH + 1) / 2
+        let rows = batch * outH * outW, tileRows = batch * ((outH + 1) / 2), tilesWide = (outW + 1) / 2
         var geometry = lbr_wino_geometry(batch: batch, height: h, width: w, channels: c, pad_top: shape.rows.padBefore,
                                          pad_left: shape.columns.padBefore, out_h: outH, out_w: outW)
-        /// The first output row of tile row u (b * tileRows + ty).
-        func firstRow(_ u: Int) -> Int { u / tileRows * outH * outW + min(2 * (u % tileRows), outH) * outW }
+        /// The first output row of tile row u (b * ceil(outH / 2) + ty).
+        func firstRow(_ u: Int) -> Int { u / ((outH + 1) / 2) * outH * outW + min(2 * (u % ((outH + 1) / 2)), outH) * outW }
         let scratchBytes = lbr_wino_scratch_bytes(n, c)
+        // ~4 multiply-adds per output and input channel, plus the transforms.
+        let work = rows * n * (4 * c + 32) / 16
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }   // every row written
         if acc.isEmpty { return acc }
         acc.withUnsafeMutableBufferPointer { out in
@@ -66,13 +72,22 @@ struct Int8Winograd: Sendable {
             codes.withUnsafeBytes { input in
                 packed.withUnsafeBufferPointer { weights in
                     withUnsafePointer(to: &geometry) { g in
-                        // ~4 multiply-adds per output and input channel, plus the transforms.
-                        Parallel.forChunks(batch * tileRows, work: rows * n * (4 * c + 32) / 16, grain: .fine) { range in
+                        func tiles(_ range: Range<Int>) {
                             withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 32) { scratch in
                                 lbr_wino_conv(path.isa, input.baseAddress, Code.isSigned ? 1 : 0, g, range.lowerBound, range.upperBound,
                                               weights.baseAddress, n, out, n, scratch.baseAddress)
                             }
-                            epilogue(out, firstRow(range.lowerBound)..<firstRow(range.upperBound))
+                        }
+                        if tileRows >= Self.fusedTileRowsPerThread * Parallel.threadCount {
+                            // Chunks of whole tile rows, each transforming its own output rows while they are in cache.
+                            Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
+                                tiles((range.lowerBound * tilesWide)..<(range.upperBound * tilesWide))
+                                epilogue(out, firstRow(range.lowerBound)..<firstRow(range.upperBound))
+                            }
+                        } else {
+                            // Few tile rows (a 7x7 or 14x14 image): chunks of tiles, then the epilogue over rows.
+                            Parallel.forChunks(tileRows * tilesWide, work: work, grain: .fine, tiles)
+                            Parallel.forChunks(rows, work: rows * n, grain: .fine) { epilogue(out, $0) }
                         }
                     }
                 }

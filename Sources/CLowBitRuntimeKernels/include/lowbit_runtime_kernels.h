@@ -284,11 +284,11 @@ size_t lbr_wino_scratch_bytes(size_t n, size_t channels);
 void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *packed);
 /// acc[r][j] = sum over the 3x3 window of output pixel r (zero padding) of code * w[j], exactly, for
 /// uint8 (input_is_signed = 0) or int8 codes, channels <= 1827 (4 * acc then fits in int32). Computes
-/// the output rows of tile rows [tile_row_begin, tile_row_end): tile row u = b * ceil(out_h / 2) + ty is
-/// output rows 2ty and 2ty + 1 of image b. `acc` indexed from row 0, stride ldc; `scratch`:
-/// lbr_wino_scratch_bytes, 4-byte aligned.
-void lbr_wino_conv(lbr_isa isa, const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t tile_row_begin,
-                   size_t tile_row_end, const int16_t *packed, size_t n, int32_t *acc, size_t ldc, void *scratch);
+/// the outputs of tiles [tile_begin, tile_end): tile t = (b * ceil(out_h / 2) + ty) * ceil(out_w / 2) + tx
+/// is output rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 of image b (those inside the image). `acc`
+/// indexed from row 0, stride ldc; `scratch`: lbr_wino_scratch_bytes, 4-byte aligned.
+void lbr_wino_conv(lbr_isa isa, const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t tile_begin,
+                   size_t tile_end, const int16_t *packed, size_t n, int32_t *acc, size_t ldc, void *scratch);
 
 // ---- Requantization (requantize.c) -----------------------------------------------------------
 /// gemmlowp/TFLite rounding, see requantize.c: x saturated by a left shift (shift < 0), then
