@@ -229,7 +229,7 @@ static void wino_input_avx2(const void *input, int input_is_signed, const lbr_wi
 /// M for WINO_ROWS tiles (rows[r]: cpad int16 of one tile position each) x `vectors` (1 or 2) groups
 /// of 8 outputs, stored to out[r] (+ 8 for the second group) for the first `valid` rows. 4 rows: 6
 /// (12 accumulators) ran 5-10% slower on ResNet-20 shapes, as did unrolling the pairs by 4.
-enum { WINO_ROWS = 4 };
+enum { WINO_ROWS = LBR_WINO_PANEL_TILES };
 LBR_INLINE void wino_panel(int vectors, const int16_t *const rows[WINO_ROWS], size_t pairs, const int16_t *u, size_t n8,
                            int32_t *const out[WINO_ROWS], size_t valid) {
     __m256i acc[WINO_ROWS * 2];

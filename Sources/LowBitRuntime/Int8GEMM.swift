@@ -119,6 +119,14 @@ public struct Int8GEMM: Sendable {
         try input.withUnsafeBytes { try accumulate($0, signed: true, rows: rows, inputMax: 127, path: path, epilogue: epilogue) }
     }
 
+    /// The accumulators `[batch * outH * outW][outputCount]` of a convolution of NHWC codes
+    /// `[batch][H][W][C]` with these weights (OHWI, `inputCount` = kh * kw * C), zero padding, patches
+    /// read in place; full-range uint8 codes with few of 128 or more take the high-bit split.
+    public func accumulate<Code: QuantizedByte>(_ codes: [Code], convolution shape: Conv2DShape, batch: Int,
+                                                path: KernelPath = .best) throws -> [Int32] {
+        try accumulatePatches(codes, shape: shape, batch: batch, path: path)
+    }
+
     /// Accumulators of a convolution whose patches are read in place from 8-bit NHWC codes
     /// `[batch][H][W][C]` (`lbr_pad_nhwc_bytes` + `lbr_i8gemm_patches`): the product with
     /// `lbr_im2col_bytes`' rows, bit for bit, without writing them. `Code` is `UInt8` or `Int8`;

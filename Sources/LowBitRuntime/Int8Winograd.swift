@@ -10,14 +10,14 @@ import LowBitTensor
 ///
 /// ```swift
 /// let winograd = try Int8Winograd(weights: ohwi, shape: shape)   // nil unless 3x3, stride 1
-/// let acc = try winograd?.accumulate(codes, batch: 1)              // == Int8GEMM.accumulatePatches
+/// let acc = try winograd?.accumulate(codes, batch: 1)              // == gemm.accumulate(codes, convolution: shape, batch: 1)
 /// ```
-struct Int8Winograd: Sendable {
+public struct Int8Winograd: Sendable {
     /// The most input channels whose `4 * acc` cannot overflow int32: 2^31 / (36 * 255 * 128).
-    static let maximumChannels = 1_827
+    public static let maximumChannels = 1_827
     /// Fewer input channels leave too few products per tile to pay for its transforms: the
     /// grey-image stem of the int8 ResNet-20 (1 channel) took 23 us by Winograd, 15 us direct.
-    static let minimumChannels = 8
+    public static let minimumChannels = 8
     /// Tile rows per thread from which chunks of whole tile rows (epilogue fused) balance; fewer are
     /// split by tiles, the epilogue after. On the int8 ResNet-20 at 2 threads this took the 14x14
     /// blocks from ~55 to ~42 us and the 7x7 ones from ~52 to ~47 (4 and 7 tile rows; 28x28 has 14).
@@ -27,14 +27,14 @@ struct Int8Winograd: Sendable {
     /// comparisons; the results are the same).
     static let isEnabled = ProcessInfo.processInfo.environment["LOWBIT_INT8_WINOGRAD"] != "0"
 
-    let shape: Conv2DShape
+    public let shape: Conv2DShape
     /// U' = G' g G'^T per tile position, channel pair and output (`lbr_wino_pack_weights`).
     private let packed: [Int16]
 
     /// Nil unless `shape` is a 3x3 convolution of stride 1 with ``minimumChannels`` to
     /// ``maximumChannels`` inputs.
     /// `weights`: OHWI `[outputChannels][3][3][inputChannels]`.
-    init?(weights: [Int8], shape: Conv2DShape) throws {
+    public init?(weights: [Int8], shape: Conv2DShape) throws {
         guard shape.kernelHeight == 3, shape.kernelWidth == 3, shape.strideHeight == 1, shape.strideWidth == 1,
               (Self.minimumChannels...Self.maximumChannels).contains(shape.inputChannels) else { return nil }
         guard weights.count == shape.outputChannels * shape.weightsPerOutput else {
@@ -48,10 +48,16 @@ struct Int8Winograd: Sendable {
     }
 
     /// The accumulators `[batch * outH * outW][outputChannels]` of NHWC `codes`, equal to
-    /// ``Int8GEMM/accumulatePatches(_:shape:batch:inputMax:path:splittingHighBits:epilogue:)``;
-    /// `epilogue` gets each chunk's finished rows, as there.
+    /// ``Int8GEMM/accumulate(_:convolution:batch:path:)`` bit for bit.
+    public func accumulate<Code: QuantizedByte>(_ codes: [Code], batch: Int, path: KernelPath = .best) throws -> [Int32] {
+        try accumulate(codes, batch: batch, path: path) { _, _ in }
+    }
+
+    /// ``accumulate(_:batch:path:)`` with `epilogue` for each chunk's finished rows (the whole call's
+    /// rows, after its chunks, when the image has few tile rows), on the thread that computed them,
+    /// each row once.
     func accumulate<Code: QuantizedByte>(_ codes: [Code], batch: Int, path: KernelPath = .best,
-                                         epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void = { _, _ in }) throws -> [Int32] {
+                                         epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
         let (h, w, c, n) = (shape.inputHeight, shape.inputWidth, shape.inputChannels, shape.outputChannels)
         guard codes.count == batch * h * w * c else {
             throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(h) x \(w) x \(c)")
@@ -85,8 +91,12 @@ struct Int8Winograd: Sendable {
                                 epilogue(out, firstRow(range.lowerBound)..<firstRow(range.upperBound))
                             }
                         } else {
-                            // Few tile rows (a 7x7 or 14x14 image): chunks of tiles, then the epilogue over rows.
-                            Parallel.forChunks(tileRows * tilesWide, work: work, grain: .fine, tiles)
+                            // Few tile rows (a 7x7 or 14x14 image): chunks of whole 4-tile panels (a chunk of 5
+                            // tiles would compute 8), then the epilogue over rows.
+                            let count = tileRows * tilesWide, panel = LBR_WINO_PANEL_TILES
+                            Parallel.forChunks((count + panel - 1) / panel, work: work, grain: .fine) { range in
+                                tiles((range.lowerBound * panel)..<min(count, range.upperBound * panel))
+                            }
                             Parallel.forChunks(rows, work: rows * n, grain: .fine) { epilogue(out, $0) }
                         }
                     }

@@ -141,6 +141,7 @@ enum KernelBenchmarks {
             for batch in [1, 16] { cases += try binaryConvolutions(channels: channels, size: size, batch: batch, rng: &rng) }
         }
         cases += try quantizedGEMMs(rng: &rng)
+        for (channels, size) in [(16, 28), (32, 14), (64, 7)] { cases += try int8Convolutions(channels: channels, size: size, rng: &rng) }
         return cases
     }
 
@@ -181,6 +182,33 @@ enum KernelBenchmarks {
                  operations: operations, kernel: { _ = try? toFloat.forward(x, batch: batch) }, baseline: baseline),
             Case(name: "binary conv, bits in/out", shape: label, baselineName: "float conv (im2col+sgemm)",
                  operations: operations, kernel: { _ = try? toBits.forward(packed, batch: batch) }, baseline: baseline),
+        ]
+    }
+
+    /// The int8 ResNet-20's 3x3 stride-1 layers at batch 1, exact int32 accumulators by Winograd
+    /// F(2x2, 3x3) and by the direct patch GEMM, on ReLU-like uint8 codes (half zeros, the rest
+    /// exponential with mean 30: ~0.7% of them 128 or more, as the model's activations), against the
+    /// float convolution of the same shape.
+    private static func int8Convolutions(channels: Int, size: Int, rng: inout SeededGenerator) throws -> [Case] {
+        let shape = try Conv2DShape(inputHeight: size, inputWidth: size, inputChannels: channels, outputChannels: channels,
+                                    kernelSize: 3, stride: 1, padding: .same)
+        let weights = (0..<(channels * shape.weightsPerOutput)).map { _ in Int8(rng.nextInt(below: 255) - 127) }
+        let codes = (0..<(size * size * channels)).map { _ in
+            rng.nextInt(below: 2) == 0 ? UInt8(0) : UInt8(min(255, Int(-30 * log(1 - Double(rng.nextUniform())))))
+        }
+        let gemm = try Int8GEMM(weights: weights, outputCount: channels, inputCount: shape.weightsPerOutput)
+        guard let winograd = try Int8Winograd(weights: weights, shape: shape) else { return [] }
+        let x = (0..<(size * size * channels)).map { _ in rng.nextNormal() }
+        let float = try FloatConv2D(shape: shape, weights: (0..<(channels * shape.weightsPerOutput)).map { _ in rng.nextNormal() },
+                                    bias: [Float](repeating: 0, count: channels))
+        let baseline = { _ = try? float.forward(x, batch: 1) }
+        let label = "\(channels)->\(channels) 3x3 @\(size)x\(size) batch 1"
+        let operations = 2.0 * Double(size * size * channels * shape.weightsPerOutput)
+        return [
+            Case(name: "int8 conv, Winograd F(2x2,3x3)", shape: label, baselineName: "float conv", operations: operations,
+                 kernel: { _ = try? winograd.accumulate(codes, batch: 1) }, baseline: baseline),
+            Case(name: "int8 conv, direct (high bit apart)", shape: label, baselineName: "float conv", operations: operations,
+                 kernel: { _ = try? gemm.accumulate(codes, convolution: shape, batch: 1) }, baseline: baseline),
         ]
     }
 

@@ -276,6 +276,8 @@ typedef struct {
 } lbr_wino_geometry;
 /// Tiles per block of lbr_wino_conv's scratch.
 enum { LBR_WINO_BLOCK = 16 };
+/// Tiles per register panel of the products: a tile range of a multiple of this wastes none.
+enum { LBR_WINO_PANEL_TILES = 4 };
 /// int16 elements of the transformed weights: 16 x channels rounded up to 2 x n rounded up to 8.
 size_t lbr_wino_packed_weight_count(size_t n, size_t channels);
 /// Bytes of scratch one lbr_wino_conv call needs.
