@@ -141,10 +141,16 @@ struct Int8LayerOperation: ResidualFusing {
                             epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
         let rows = patches.rowCount(batch: batch)
         switch (patches, input) {
-        case (.convolution, .uint8) where winograd != nil:
-            return try winograd!.accumulate(value.uint8Codes(scale: inputScale, max: inputCodeMax), batch: batch, epilogue: epilogue)
-        case (.convolution, _) where winograd != nil:
-            return try winograd!.accumulate(value.int8Codes(scale: inputScale, max: inputCodeMax), batch: batch, epilogue: epilogue)
+        case let (.convolution, encoding) where winograd != nil:
+            // Float inputs are quantized by the chunks, each for the input rows it reads.
+            let signed = encoding != .uint8
+            let source: Int8Winograd.Input
+            switch value {
+            case let .uint8(codes, _) where !signed: source = .uint8(codes)
+            default: source = .floats(value.floats, scale: inputScale, range: signed ? -inputCodeMax...inputCodeMax : 0...inputCodeMax,
+                                      signed: signed)
+            }
+            return try winograd!.accumulate(source, batch: batch, epilogue: epilogue)
         case let (.convolution(shape), .uint8):   // patches read in place, no im2col copy
             // Full-range codes with few of 128 or more: padding, quantization and the high-bit split in one pass.
             let source: Int8GEMM.PatchSource

@@ -50,54 +50,118 @@ public struct Int8Winograd: Sendable {
     /// The accumulators `[batch * outH * outW][outputChannels]` of NHWC `codes`, equal to
     /// ``Int8GEMM/accumulate(_:convolution:batch:path:)`` bit for bit.
     public func accumulate<Code: QuantizedByte>(_ codes: [Code], batch: Int, path: KernelPath = .best) throws -> [Int32] {
-        try accumulate(codes, batch: batch, path: path) { _, _ in }
+        try accumulate(Code.isSigned ? .int8(codes.map { Int8(truncatingIfNeeded: $0) }) : .uint8(codes.map { UInt8(truncatingIfNeeded: $0) }),
+                       batch: batch, path: path) { _, _ in }
     }
 
-    /// ``accumulate(_:batch:path:)`` with `epilogue` for each chunk's finished rows (the whole call's
-    /// rows, after its chunks, when the image has few tile rows), on the thread that computed them,
-    /// each row once.
-    func accumulate<Code: QuantizedByte>(_ codes: [Code], batch: Int, path: KernelPath = .best,
-                                         epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
+    /// A layer's input: codes, or floats that each chunk quantizes (`lbr_quantize_codes`, as
+    /// `RuntimeValue.uint8Codes` / `int8Codes` do) for the input rows its tiles read, so the
+    /// quantization runs on every thread instead of before the layer on one.
+    enum Input {
+        case uint8([UInt8])
+        case int8([Int8])
+        case floats([Float], scale: Float, range: ClosedRange<Int32>, signed: Bool)
+
+        var count: Int {
+            switch self {
+            case let .uint8(codes): return codes.count
+            case let .int8(codes): return codes.count
+            case let .floats(values, _, _, _): return values.count
+            }
+        }
+        var isSigned: Bool {
+            switch self {
+            case .uint8: return false
+            case .int8: return true
+            case let .floats(_, _, _, signed): return signed
+            }
+        }
+    }
+
+    /// ``accumulate(_:batch:path:)`` with `epilogue` for finished rows, each row once: each chunk's
+    /// own rows on the thread that computed them, and, when the image has few tile rows (chunks of
+    /// tiles), the rows no chunk finished alone after the chunks.
+    func accumulate(_ input: Input, batch: Int, path: KernelPath = .best,
+                    epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
         let (h, w, c, n) = (shape.inputHeight, shape.inputWidth, shape.inputChannels, shape.outputChannels)
-        guard codes.count == batch * h * w * c else {
-            throw LowBitError.shapeMismatch("\(codes.count) codes for \(batch) x \(h) x \(w) x \(c)")
+        guard input.count == batch * h * w * c else {
+            throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(h) x \(w) x \(c)")
         }
         let (outH, outW) = (shape.outputHeight, shape.outputWidth)
-        let rows = batch * outH * outW, tileRows = batch * ((outH + 1) / 2), tilesWide = (outW + 1) / 2
+        let tilesHigh = (outH + 1) / 2, tilesWide = (outW + 1) / 2
+        let rows = batch * outH * outW, tileRows = batch * tilesHigh, tileCount = tileRows * tilesWide
         var geometry = lbr_wino_geometry(batch: batch, height: h, width: w, channels: c, pad_top: shape.rows.padBefore,
                                          pad_left: shape.columns.padBefore, out_h: outH, out_w: outW)
-        /// The first output row of tile row u (b * ceil(outH / 2) + ty).
-        func firstRow(_ u: Int) -> Int { u / ((outH + 1) / 2) * outH * outW + min(2 * (u % ((outH + 1) / 2)), outH) * outW }
-        let scratchBytes = lbr_wino_scratch_bytes(n, c)
+        /// The first output row of tile row u (b * tilesHigh + ty).
+        func firstRow(_ u: Int) -> Int { u / tilesHigh * outH * outW + min(2 * (u % tilesHigh), outH) * outW }
+        /// The input rows (b * h + y) the tiles [first, end) read.
+        func inputRows(_ tiles: Range<Int>) -> Range<Int> {
+            let (u0, u1) = (tiles.lowerBound / tilesWide, (tiles.upperBound - 1) / tilesWide)
+            let top = shape.rows.padBefore
+            return (u0 / tilesHigh * h + max(0, 2 * (u0 % tilesHigh) - top))..<(u1 / tilesHigh * h + min(h, 2 * (u1 % tilesHigh) + 4 - top))
+        }
+        let scratchBytes = lbr_wino_scratch_bytes(n, c), signed: Int32 = input.isSigned ? 1 : 0
         // ~4 multiply-adds per output and input channel, plus the transforms.
         let work = rows * n * (4 * c + 32) / 16
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }   // every row written
         if acc.isEmpty { return acc }
         acc.withUnsafeMutableBufferPointer { out in
             let out = out.baseAddress!
-            codes.withUnsafeBytes { input in
-                packed.withUnsafeBufferPointer { weights in
-                    withUnsafePointer(to: &geometry) { g in
-                        func tiles(_ range: Range<Int>) {
-                            withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 32) { scratch in
-                                lbr_wino_conv(path.isa, input.baseAddress, Code.isSigned ? 1 : 0, g, range.lowerBound, range.upperBound,
-                                              weights.baseAddress, n, out, n, scratch.baseAddress)
+            packed.withUnsafeBufferPointer { weights in
+                withUnsafePointer(to: &geometry) { g in
+                    func run(_ tiles: Range<Int>, _ codes: UnsafeRawPointer) {
+                        withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 32) { scratch in
+                            lbr_wino_conv(path.isa, codes, signed, g, tiles.lowerBound, tiles.upperBound, weights.baseAddress, n, out, n,
+                                          scratch.baseAddress)
+                        }
+                    }
+                    func tiles(_ range: Range<Int>) {
+                        guard !range.isEmpty else { return }
+                        switch input {
+                        case let .uint8(codes): codes.withUnsafeBytes { run(range, $0.baseAddress!) }
+                        case let .int8(codes): codes.withUnsafeBytes { run(range, $0.baseAddress!) }
+                        case let .floats(values, scale, bounds, isSigned):
+                            // This chunk's input rows, quantized into a frame of its own.
+                            let line = w * c, needed = inputRows(range)
+                            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: values.count) { frame in
+                                values.withUnsafeBufferPointer { x in
+                                    lbr_quantize_codes(path.isa, x.baseAddress! + needed.lowerBound * line, needed.count * line, scale,
+                                                       bounds.lowerBound, bounds.upperBound, frame.baseAddress! + needed.lowerBound * line,
+                                                       isSigned ? 1 : 0)
+                                }
+                                run(range, UnsafeRawPointer(frame.baseAddress!))
                             }
                         }
-                        if tileRows >= Self.fusedTileRowsPerThread * Parallel.threadCount {
-                            // Chunks of whole tile rows, each transforming its own output rows while they are in cache.
-                            Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
-                                tiles((range.lowerBound * tilesWide)..<(range.upperBound * tilesWide))
-                                epilogue(out, firstRow(range.lowerBound)..<firstRow(range.upperBound))
-                            }
-                        } else {
-                            // Few tile rows (a 7x7 or 14x14 image): chunks of whole 4-tile panels (a chunk of 5
-                            // tiles would compute 8), then the epilogue over rows.
-                            let count = tileRows * tilesWide, panel = LBR_WINO_PANEL_TILES
-                            Parallel.forChunks((count + panel - 1) / panel, work: work, grain: .fine) { range in
-                                tiles((range.lowerBound * panel)..<min(count, range.upperBound * panel))
-                            }
-                            Parallel.forChunks(rows, work: rows * n, grain: .fine) { epilogue(out, $0) }
+                    }
+                    if tileRows >= Self.fusedTileRowsPerThread * Parallel.threadCount {
+                        // Chunks of whole tile rows, each transforming its own output rows while they are in cache.
+                        Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
+                            tiles((range.lowerBound * tilesWide)..<(range.upperBound * tilesWide))
+                            epilogue(out, firstRow(range.lowerBound)..<firstRow(range.upperBound))
+                        }
+                        return
+                    }
+                    // Few tile rows (a 7x7 or 14x14 image): chunks of whole 4-tile panels (a chunk of 5
+                    // tiles would compute 8). Each transforms the tile rows it holds whole; the rows split
+                    // between chunks follow.
+                    let panel = LBR_WINO_PANEL_TILES
+                    withUnsafeTemporaryAllocation(of: Bool.self, capacity: tileRows) { finished in
+                        finished.initialize(repeating: false)
+                        Parallel.forChunks((tileCount + panel - 1) / panel, work: work, grain: .fine) { range in
+                            let first = range.lowerBound * panel, end = min(tileCount, range.upperBound * panel)
+                            tiles(first..<end)
+                            let whole = ((first + tilesWide - 1) / tilesWide)..<(end / tilesWide)
+                            guard !whole.isEmpty else { return }
+                            epilogue(out, firstRow(whole.lowerBound)..<firstRow(whole.upperBound))
+                            for u in whole { finished[u] = true }   // each tile row is whole in one chunk at most
+                        }
+                        var u = 0
+                        while u < tileRows {
+                            if finished[u] { u += 1; continue }
+                            var end = u + 1
+                            while end < tileRows && !finished[end] { end += 1 }
+                            epilogue(out, firstRow(u)..<firstRow(end))
+                            u = end
                         }
                     }
                 }

@@ -72,22 +72,50 @@ struct Int8WinogradTests {
         #expect(throws: LowBitError.self) { try winograd.accumulate([UInt8](repeating: 1, count: 5), batch: 1) }
     }
 
-    /// Each chunk's epilogue gets whole output rows, every row exactly once, over images of odd
-    /// height (a last tile row of one output row) in a batch, and over a 7x7 image (few tile rows:
-    /// chunks of tiles, then the epilogue over rows).
-    @Test("epilogue ranges cover every output row once", arguments: [(13, 9, 3), (7, 7, 1), (1, 30, 1)])
-    func epilogueRanges(height: Int, width: Int, batch: Int) throws {
-        let shape = try Conv2DShape(inputHeight: height, inputWidth: width, inputChannels: 16, outputChannels: 24, kernelSize: 3, stride: 1,
-                                    padding: .same)
+    /// Each chunk's epilogue gets whole output rows, every row exactly once: images of odd height (a
+    /// last tile row of one output row) in a batch (chunks of tile rows), and small images (chunks
+    /// of 4-tile panels: a 14x14 image's 7-tile rows split between chunks, finished after them).
+    @Test("epilogue ranges cover every output row once", arguments: [(13, 9, 3, 16), (7, 7, 1, 64), (14, 14, 1, 32), (1, 30, 1, 16)])
+    func epilogueRanges(height: Int, width: Int, batch: Int, channels: Int) throws {
+        let shape = try Conv2DShape(inputHeight: height, inputWidth: width, inputChannels: channels, outputChannels: channels, kernelSize: 3,
+                                    stride: 1, padding: .same)
         var rng = SeededGenerator(seed: 92)
-        let weights = (0..<(24 * 9 * 16)).map { _ in Int8(truncatingIfNeeded: rng.nextInt(below: 256)) }
-        let codes = (0..<(batch * height * width * 16)).map { _ in UInt8(truncatingIfNeeded: rng.nextInt(below: 256)) }
+        let weights = (0..<(channels * 9 * channels)).map { _ in Int8(truncatingIfNeeded: rng.nextInt(below: 256)) }
+        let codes = (0..<(batch * height * width * channels)).map { _ in UInt8(truncatingIfNeeded: rng.nextInt(below: 256)) }
         let winograd = try #require(try Int8Winograd(weights: weights, shape: shape))
         let seen = Mutex<[Range<Int>]>([])
-        let acc = try winograd.accumulate(codes, batch: batch) { _, rows in seen.withLock { $0.append(rows) } }
+        let acc = try winograd.accumulate(.uint8(codes), batch: batch) { _, rows in seen.withLock { $0.append(rows) } }
         let ranges = seen.withLock { $0 }.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
         #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == batch * height * width)
         #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
         #expect(acc == Self.reference(codes, weights: weights, shape: shape, batch: batch))
+    }
+
+    /// Float inputs are quantized by each chunk for the input rows its tiles read: the result must
+    /// equal the accumulators of the codes quantized up front, unsigned and signed, large and small
+    /// images (both chunkings), 'same' and 'valid'.
+    @Test("float inputs quantized per chunk equal the product of their codes", arguments: KernelPath.supported)
+    func floatInputs(path: KernelPath) throws {
+        var rng = SeededGenerator(seed: 93)
+        for (trial, (size, channels, batch)) in [(28, 16, 1), (14, 32, 1), (7, 64, 1), (9, 8, 3), (5, 17, 2), (14, 32, 2)].enumerated() {
+            for signed in [false, true] {
+                let shape = try Conv2DShape(inputHeight: size, inputWidth: size, inputChannels: channels, outputChannels: 24, kernelSize: 3,
+                                            stride: 1, padding: trial % 3 == 2 ? .valid : .same)
+                let weights = (0..<(24 * shape.weightsPerOutput)).map { _ in Int8(truncatingIfNeeded: rng.nextInt(below: 256)) }
+                let x = (0..<(batch * size * size * channels)).map { _ in rng.nextNormal() * 3 }
+                let range: ClosedRange<Int32> = signed ? -127...127 : 0...255, scale: Float = 0.02
+                let winograd = try #require(try Int8Winograd(weights: weights, shape: shape))
+                let fused = try winograd.accumulate(.floats(x, scale: scale, range: range, signed: signed), batch: batch, path: path) { _, _ in }
+                let expected: [Int32]
+                if signed {
+                    let codes: [Int8] = RuntimeValue.codes(x, scale: scale, range: range, path: path)
+                    expected = Self.reference(codes, weights: weights, shape: shape, batch: batch)
+                } else {
+                    let codes: [UInt8] = RuntimeValue.codes(x, scale: scale, range: range, path: path)
+                    expected = Self.reference(codes, weights: weights, shape: shape, batch: batch)
+                }
+                #expect(fused == expected, "\(shape) batch \(batch) signed \(signed)")
+            }
+        }
     }
 }
