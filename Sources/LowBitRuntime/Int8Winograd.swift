@@ -49,9 +49,13 @@ public struct Int8Winograd: Sendable {
 
     /// The accumulators `[batch * outH * outW][outputChannels]` of NHWC `codes`, equal to
     /// ``Int8GEMM/accumulate(_:convolution:batch:path:)`` bit for bit.
-    public func accumulate<Code: QuantizedByte>(_ codes: [Code], batch: Int, path: KernelPath = .best) throws -> [Int32] {
-        try accumulate(Code.isSigned ? .int8(codes.map { Int8(truncatingIfNeeded: $0) }) : .uint8(codes.map { UInt8(truncatingIfNeeded: $0) }),
-                       batch: batch, path: path) { _, _ in }
+    public func accumulate(_ codes: [UInt8], batch: Int, path: KernelPath = .best) throws -> [Int32] {
+        try accumulate(.uint8(codes), batch: batch, path: path) { _, _ in }
+    }
+
+    /// The same for int8 codes.
+    public func accumulate(_ codes: [Int8], batch: Int, path: KernelPath = .best) throws -> [Int32] {
+        try accumulate(.int8(codes), batch: batch, path: path) { _, _ in }
     }
 
     /// A layer's input: codes, or floats that each chunk quantizes (`lbr_quantize_codes`, as
