@@ -19,9 +19,7 @@
 //   U' [16][cpad / 2][n8][2] int16 (lbr_wino_pack_weights), n8 = n rounded up to 8: one 256-bit load is
 //      8 outputs x 2 channels, against a broadcast pair of V's channels;
 //   M [tile][16][n8] int32.
-#include "internal.h"
-
-enum { WINO_POSITIONS = 16 };
+#include "winograd.h"
 
 size_t lbr_wino_packed_weight_count(size_t n, size_t channels) {
     return WINO_POSITIONS * lbr_round_up(channels, 2) * lbr_round_up(n, 8);
@@ -51,67 +49,6 @@ void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *
             }
         }
     }
-}
-
-/// Input (b, y, x) of the NHWC codes, or NULL outside the image (the zero padding).
-LBR_INLINE const uint8_t *wino_pixel(const void *input, const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int i, int j) {
-    const ptrdiff_t y = (ptrdiff_t)(2 * ty) + i - (ptrdiff_t)g->pad_top, x = (ptrdiff_t)(2 * tx) + j - (ptrdiff_t)g->pad_left;
-    if (y < 0 || x < 0 || y >= (ptrdiff_t)g->height || x >= (ptrdiff_t)g->width) return NULL;
-    return (const uint8_t *)input + ((b * g->height + (size_t)y) * g->width + (size_t)x) * g->channels;
-}
-
-/// V = B^T d B of 16 inputs d[i * 4 + j] (one channel), into v[position * stride].
-#define WINO_INPUT_TRANSFORM(T, d, store, ADD, SUB)                                                       \
-    do {                                                                                                  \
-        T t_[16];                                                                                         \
-        for (int j_ = 0; j_ < 4; j_++) {                                                                  \
-            t_[0 + j_] = SUB(d[0 + j_], d[8 + j_]);                                                       \
-            t_[4 + j_] = ADD(d[4 + j_], d[8 + j_]);                                                       \
-            t_[8 + j_] = SUB(d[8 + j_], d[4 + j_]);                                                       \
-            t_[12 + j_] = SUB(d[4 + j_], d[12 + j_]);                                                     \
-        }                                                                                                 \
-        for (int a_ = 0; a_ < 4; a_++) {                                                                  \
-            store(a_ * 4 + 0, SUB(t_[a_ * 4 + 0], t_[a_ * 4 + 2]));                                       \
-            store(a_ * 4 + 1, ADD(t_[a_ * 4 + 1], t_[a_ * 4 + 2]));                                       \
-            store(a_ * 4 + 2, SUB(t_[a_ * 4 + 2], t_[a_ * 4 + 1]));                                       \
-            store(a_ * 4 + 3, SUB(t_[a_ * 4 + 1], t_[a_ * 4 + 3]));                                       \
-        }                                                                                                 \
-    } while (0)
-
-/// Y' = A^T M A of 16 tile-position values m[position] into y[r * 2 + s].
-#define WINO_OUTPUT_TRANSFORM(T, m, y, ADD, SUB)                                                          \
-    do {                                                                                                  \
-        T r_[8];                                                                                          \
-        for (int b_ = 0; b_ < 4; b_++) {                                                                  \
-            r_[b_] = ADD(ADD(m[0 + b_], m[4 + b_]), m[8 + b_]);                                           \
-            r_[4 + b_] = SUB(SUB(m[4 + b_], m[8 + b_]), m[12 + b_]);                                      \
-        }                                                                                                 \
-        for (int r2_ = 0; r2_ < 2; r2_++) {                                                               \
-            y[r2_ * 2 + 0] = ADD(ADD(r_[r2_ * 4 + 0], r_[r2_ * 4 + 1]), r_[r2_ * 4 + 2]);                 \
-            y[r2_ * 2 + 1] = SUB(SUB(r_[r2_ * 4 + 1], r_[r2_ * 4 + 2]), r_[r2_ * 4 + 3]);                 \
-        }                                                                                                 \
-    } while (0)
-
-#define WINO_ADD_INT(a, b) ((a) + (b))
-#define WINO_SUB_INT(a, b) ((a) - (b))
-// int32 sums that may wrap before the exact final value: unsigned arithmetic, no undefined overflow.
-#define WINO_ADD_WRAP(a, b) ((int32_t)((uint32_t)(a) + (uint32_t)(b)))
-#define WINO_SUB_WRAP(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)))
-
-/// Tile `t` (linear over batch, tile rows, tile columns) as (image, tile row, tile column).
-LBR_INLINE void wino_tile(const lbr_wino_geometry *g, size_t t, size_t *b, size_t *ty, size_t *tx) {
-    const size_t tiles_h = (g->out_h + 1) / 2, tiles_w = (g->out_w + 1) / 2;
-    *tx = t % tiles_w;
-    *ty = t / tiles_w % tiles_h;
-    *b = t / tiles_w / tiles_h;
-}
-
-/// Stores Y' >> 2 of one tile: outputs (2ty + r, 2tx + s) inside the image, `count` accumulators each.
-LBR_INLINE int32_t *wino_output_row(const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int r, int s, int32_t *acc,
-                                    size_t ldc) {
-    const size_t oy = 2 * ty + (size_t)r, ox = 2 * tx + (size_t)s;
-    if (oy >= g->out_h || ox >= g->out_w) return NULL;
-    return acc + ((b * g->out_h + oy) * g->out_w + ox) * ldc;
 }
 
 static void wino_block_portable(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
@@ -154,8 +91,8 @@ static void wino_block_portable(const void *input, int input_is_signed, const lb
             WINO_OUTPUT_TRANSFORM(int32_t, mv, y, WINO_ADD_WRAP, WINO_SUB_WRAP);
             for (int r = 0; r < 2; r++) {
                 for (int s = 0; s < 2; s++) {
-                    int32_t *row = wino_output_row(g, b, ty, tx, r, s, acc, ldc);
-                    if (row) row[j] = y[r * 2 + s] >> 2;   // exact: y is 4 * acc (arithmetic shift of a multiple of 4)
+                    const ptrdiff_t pixel = wino_output_pixel(g, b, ty, tx, r, s);
+                    if (pixel >= 0) acc[(size_t)pixel * ldc + j] = y[r * 2 + s] >> 2;   // exact: y is 4 * acc (arithmetic shift of a multiple of 4)
                 }
             }
         }
@@ -169,25 +106,6 @@ LBR_INLINE __m256i wino_load16(const uint8_t *pixel, size_t c, int input_is_sign
     if (pixel == NULL) return _mm256_setzero_si256();
     const __m128i bytes = _mm_loadu_si128((const __m128i *)(pixel + c));
     return input_is_signed ? _mm256_cvtepi8_epi16(bytes) : _mm256_cvtepu8_epi16(bytes);
-}
-
-/// Tile coordinates stepped through a block in order, without divisions.
-typedef struct {
-    size_t b, ty, tx, tiles_h, tiles_w;
-} wino_cursor;
-
-LBR_INLINE wino_cursor wino_cursor_at(const lbr_wino_geometry *g, size_t t) {
-    wino_cursor cursor = {0, 0, 0, (g->out_h + 1) / 2, (g->out_w + 1) / 2};
-    wino_tile(g, t, &cursor.b, &cursor.ty, &cursor.tx);
-    return cursor;
-}
-
-LBR_INLINE void wino_cursor_next(wino_cursor *cursor) {
-    if (++cursor->tx < cursor->tiles_w) return;
-    cursor->tx = 0;
-    if (++cursor->ty < cursor->tiles_h) return;
-    cursor->ty = 0;
-    cursor->b++;
 }
 
 static void wino_input_avx2(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
@@ -288,8 +206,12 @@ static void wino_output_avx2(const lbr_wino_geometry *g, size_t first, size_t co
             rows[2] = rows[0] + g->out_w * ldc;
             rows[3] = rows[2] + ldc;
         } else {
-            for (int r = 0; r < 2; r++)
-                for (int s = 0; s < 2; s++) rows[r * 2 + s] = wino_output_row(g, at.b, at.ty, at.tx, r, s, acc, ldc);
+            for (int r = 0; r < 2; r++) {
+                for (int s = 0; s < 2; s++) {
+                    const ptrdiff_t pixel = wino_output_pixel(g, at.b, at.ty, at.tx, r, s);
+                    rows[r * 2 + s] = pixel < 0 ? NULL : acc + (size_t)pixel * ldc;
+                }
+            }
         }
         for (size_t j = 0; j < n8; j += 8) {
             __m256i mv[16], y[4];

@@ -1,3 +1,4 @@
+import Foundation
 import CLowBitKernels
 import CLowBitRuntimeKernels
 import LowBitTensor
@@ -19,6 +20,16 @@ public struct FloatConv2D: Sendable {
     public let bias: [Float]?
     /// Weights as [k][outputs rounded up to 8] for the direct kernel; empty when im2col + sgemm runs.
     private let directWeights: [Float]
+    /// Winograd-transformed weights (`lbr_wino_f32_pack_weights`) for 3x3 stride-1 layers of at least
+    /// ``winogradMinimumChannels`` inputs; empty otherwise.
+    private let winogradWeights: [Float]
+
+    /// Fewer input channels leave a tile's transforms costlier than the products they save (a grey
+    /// image's first layer has 1).
+    public static let winogradMinimumChannels = 8
+    /// Whether 3x3 stride-1 layers take Winograd F(2x2, 3x3) (`LOWBIT_FLOAT_WINOGRAD=0` turns it off,
+    /// for comparisons).
+    static let winogradEnabled = ProcessInfo.processInfo.environment["LOWBIT_FLOAT_WINOGRAD"] != "0"
 
     public init(shape: Conv2DShape, weights: [Float], bias: [Float]? = nil) throws {
         guard weights.count == shape.outputChannels * shape.weightsPerOutput else {
@@ -31,7 +42,15 @@ public struct FloatConv2D: Sendable {
         self.weights = weights
         self.bias = bias
         let k = shape.weightsPerOutput, n = shape.outputChannels
-        if Self.runsDirectly(shape) {
+        if Self.winogradEnabled && Self.runsWinograd(shape) {
+            winogradWeights = [Float](unsafeUninitializedCapacity: lbr_wino_f32_packed_count(n, shape.inputChannels)) { buffer, count in
+                lbr_wino_f32_pack_weights(weights, n, shape.inputChannels, buffer.baseAddress)
+                count = buffer.count
+            }
+        } else {
+            winogradWeights = []
+        }
+        if winogradWeights.isEmpty && Self.runsDirectly(shape) {
             directWeights = [Float](unsafeUninitializedCapacity: lbr_conv_direct_packed_count(n, k)) { buffer, count in
                 lbr_conv_direct_pack(weights, n, k, buffer.baseAddress)
                 count = lbr_conv_direct_packed_count(n, k)
@@ -39,6 +58,13 @@ public struct FloatConv2D: Sendable {
         } else {
             directWeights = []
         }
+    }
+
+    /// Whether Winograd F(2x2, 3x3) runs this shape: 3x3, stride 1, at least
+    /// ``winogradMinimumChannels`` inputs (docs/RUNTIME.md, "Winograd float convolution").
+    static func runsWinograd(_ shape: Conv2DShape) -> Bool {
+        shape.kernelHeight == 3 && shape.kernelWidth == 3 && shape.strideHeight == 1 && shape.strideWidth == 1
+            && shape.inputChannels >= winogradMinimumChannels
     }
 
     /// Whether the direct kernel runs this shape: a patch of at most 1,024 values, at most 64 outputs.
@@ -64,6 +90,7 @@ public struct FloatConv2D: Sendable {
             throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(shape.inputHeight) x \(shape.inputWidth) x \(shape.inputChannels)")
         }
         let rows = batch * shape.outputHeight * shape.outputWidth, k = shape.weightsPerOutput, n = shape.outputChannels
+        if !winogradWeights.isEmpty { return winograd(input, batch: batch, activation: activation, signs: signs, path: path) }
         if !directWeights.isEmpty {
             let geometry = shape.kernelGeometry(batch: batch), outputRows = batch * shape.outputHeight
             let pixelsPerRow = shape.outputWidth, wordsPerRow = PackedBits.wordCount(bits: n)
@@ -115,5 +142,51 @@ public struct FloatConv2D: Sendable {
         }
         activation.apply(&out)
         return (out, signs ? PackedBits(packing: out, rows: rows, columns: n, path: path) : nil)
+    }
+
+    /// Winograd F(2x2, 3x3) (`lbr_wino_f32_conv`): chunks of whole tile rows (each packs its own rows'
+    /// sign bits) when there are at least 4 per thread, else chunks of whole 4-tile panels and the
+    /// sign bits after them (as ``Int8Winograd``).
+    private func winograd(_ input: [Float], batch: Int, activation: FusedActivation, signs: Bool,
+                          path: KernelPath) -> (floats: [Float], bits: PackedBits?) {
+        let (outH, outW, n, c) = (shape.outputHeight, shape.outputWidth, shape.outputChannels, shape.inputChannels)
+        let rows = batch * outH * outW, tilesHigh = (outH + 1) / 2, tilesWide = (outW + 1) / 2
+        let tileRows = batch * tilesHigh, tileCount = tileRows * tilesWide, wordsPerRow = PackedBits.wordCount(bits: n)
+        let geometry = lbr_wino_geometry(batch: batch, height: shape.inputHeight, width: shape.inputWidth, channels: c,
+                                         pad_top: shape.rows.padBefore, pad_left: shape.columns.padBefore, out_h: outH, out_w: outW)
+        func firstRow(_ u: Int) -> Int { u / tilesHigh * outH * outW + min(2 * (u % tilesHigh), outH) * outW }
+        let scratchBytes = lbr_wino_f32_scratch_bytes(n, c), work = rows * n * (4 * c + 32) / 4
+        var bits = signs ? PackedBits(uninitializedRows: rows, columns: n) : nil   // every word written
+        let floats = [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
+            let out = buffer.baseAddress!
+            withUnsafePointer(to: geometry) { g in
+                bits.withOptionalWords { words in
+                    func tiles(_ range: Range<Int>) {
+                        withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 32) { scratch in
+                            lbr_wino_f32_conv(path.isa, input, g, range.lowerBound, range.upperBound, winogradWeights, bias, n,
+                                              activation.kernelValue, out, scratch.baseAddress)
+                        }
+                    }
+                    func pack(_ rows: Range<Int>) {
+                        guard let words, !rows.isEmpty else { return }
+                        lbr_pack_signs(path.isa, out + rows.lowerBound * n, rows.count, n, n, words + rows.lowerBound * wordsPerRow, wordsPerRow)
+                    }
+                    if tileRows >= 4 * Parallel.threadCount {
+                        Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
+                            tiles((range.lowerBound * tilesWide)..<(range.upperBound * tilesWide))
+                            pack(firstRow(range.lowerBound)..<firstRow(range.upperBound))
+                        }
+                    } else {
+                        let panel = LBR_WINO_PANEL_TILES
+                        Parallel.forChunks((tileCount + panel - 1) / panel, work: work, grain: .fine) { range in
+                            tiles((range.lowerBound * panel)..<min(tileCount, range.upperBound * panel))
+                        }
+                        pack(0..<rows)
+                    }
+                }
+            }
+            initialized = rows * n
+        }
+        return (floats, bits)
     }
 }

@@ -292,6 +292,19 @@ void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *
 void lbr_wino_conv(lbr_isa isa, const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t tile_begin,
                    size_t tile_end, const int16_t *packed, size_t n, int32_t *acc, size_t ldc, void *scratch);
 
+/// Floats of the transformed float weights (winograd_f32.c): 16 x channels x n rounded up to 8.
+size_t lbr_wino_f32_packed_count(size_t n, size_t channels);
+/// Bytes of scratch one lbr_wino_f32_conv call needs.
+size_t lbr_wino_f32_scratch_bytes(size_t n, size_t channels);
+/// Float weights OHWI [n][3][3][channels] -> U = G g G^T, [16][channels][n8].
+void lbr_wino_f32_pack_weights(const float *w, size_t n, size_t channels, float *packed);
+/// out[r][j] = activation(bias[j] + the 3x3 stride-1 convolution of NHWC float `input` (zero padding)
+/// at output pixel r) by Winograd F(2x2, 3x3), for the tiles [tile_begin, tile_end) (numbered as in
+/// lbr_wino_conv); `bias` may be NULL; `out` [pixels][n]; `scratch`: lbr_wino_f32_scratch_bytes,
+/// 4-byte aligned. Differs from the direct convolution by float rounding.
+void lbr_wino_f32_conv(lbr_isa isa, const float *input, const lbr_wino_geometry *g, size_t tile_begin, size_t tile_end,
+                       const float *packed, const float *bias, size_t n, lbr_activation activation, float *out, void *scratch);
+
 // ---- Requantization (requantize.c) -----------------------------------------------------------
 /// gemmlowp/TFLite rounding, see requantize.c: x saturated by a left shift (shift < 0), then
 /// SaturatingRoundingDoublingHighMul(x, multiplier) (ties toward +infinity), then

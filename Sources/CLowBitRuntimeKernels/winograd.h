@@ -1,0 +1,96 @@
+#ifndef LOWBIT_RUNTIME_WINOGRAD_H
+#define LOWBIT_RUNTIME_WINOGRAD_H
+// What the int8 and float Winograd F(2x2, 3x3) kernels share (winograd_int8.c, winograd_f32.c): the
+// transforms as macros over the element type, and the tile geometry.
+#include "internal.h"
+
+enum { WINO_POSITIONS = 16 };
+
+/// The offset (in elements) of input (b, y, x) of tile (b, ty, tx)'s window position (i, j) in NHWC
+/// input, or -1 outside the image (the zero padding).
+LBR_INLINE ptrdiff_t wino_pixel_offset(const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int i, int j) {
+    const ptrdiff_t y = (ptrdiff_t)(2 * ty) + i - (ptrdiff_t)g->pad_top, x = (ptrdiff_t)(2 * tx) + j - (ptrdiff_t)g->pad_left;
+    if (y < 0 || x < 0 || y >= (ptrdiff_t)g->height || x >= (ptrdiff_t)g->width) return -1;
+    return (ptrdiff_t)(((b * g->height + (size_t)y) * g->width + (size_t)x) * g->channels);
+}
+
+/// wino_pixel_offset as a pointer into 8-bit codes, or NULL in the padding.
+LBR_INLINE const uint8_t *wino_pixel(const void *input, const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int i, int j) {
+    const ptrdiff_t offset = wino_pixel_offset(g, b, ty, tx, i, j);
+    return offset < 0 ? NULL : (const uint8_t *)input + offset;
+}
+
+/// V = B^T d B of 16 inputs d[i * 4 + j] (one channel), into v[position * stride].
+#define WINO_INPUT_TRANSFORM(T, d, store, ADD, SUB)                                                       \
+    do {                                                                                                  \
+        T t_[16];                                                                                         \
+        for (int j_ = 0; j_ < 4; j_++) {                                                                  \
+            t_[0 + j_] = SUB(d[0 + j_], d[8 + j_]);                                                       \
+            t_[4 + j_] = ADD(d[4 + j_], d[8 + j_]);                                                       \
+            t_[8 + j_] = SUB(d[8 + j_], d[4 + j_]);                                                       \
+            t_[12 + j_] = SUB(d[4 + j_], d[12 + j_]);                                                     \
+        }                                                                                                 \
+        for (int a_ = 0; a_ < 4; a_++) {                                                                  \
+            store(a_ * 4 + 0, SUB(t_[a_ * 4 + 0], t_[a_ * 4 + 2]));                                       \
+            store(a_ * 4 + 1, ADD(t_[a_ * 4 + 1], t_[a_ * 4 + 2]));                                       \
+            store(a_ * 4 + 2, SUB(t_[a_ * 4 + 2], t_[a_ * 4 + 1]));                                       \
+            store(a_ * 4 + 3, SUB(t_[a_ * 4 + 1], t_[a_ * 4 + 3]));                                       \
+        }                                                                                                 \
+    } while (0)
+
+/// Y' = A^T M A of 16 tile-position values m[position] into y[r * 2 + s].
+#define WINO_OUTPUT_TRANSFORM(T, m, y, ADD, SUB)                                                          \
+    do {                                                                                                  \
+        T r_[8];                                                                                          \
+        for (int b_ = 0; b_ < 4; b_++) {                                                                  \
+            r_[b_] = ADD(ADD(m[0 + b_], m[4 + b_]), m[8 + b_]);                                           \
+            r_[4 + b_] = SUB(SUB(m[4 + b_], m[8 + b_]), m[12 + b_]);                                      \
+        }                                                                                                 \
+        for (int r2_ = 0; r2_ < 2; r2_++) {                                                               \
+            y[r2_ * 2 + 0] = ADD(ADD(r_[r2_ * 4 + 0], r_[r2_ * 4 + 1]), r_[r2_ * 4 + 2]);                 \
+            y[r2_ * 2 + 1] = SUB(SUB(r_[r2_ * 4 + 1], r_[r2_ * 4 + 2]), r_[r2_ * 4 + 3]);                 \
+        }                                                                                                 \
+    } while (0)
+
+#define WINO_ADD_INT(a, b) ((a) + (b))
+#define WINO_SUB_INT(a, b) ((a) - (b))
+// int32 sums that may wrap before the exact final value: unsigned arithmetic, no undefined overflow.
+#define WINO_ADD_WRAP(a, b) ((int32_t)((uint32_t)(a) + (uint32_t)(b)))
+#define WINO_SUB_WRAP(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)))
+
+/// Tile `t` (linear over batch, tile rows, tile columns) as (image, tile row, tile column).
+LBR_INLINE void wino_tile(const lbr_wino_geometry *g, size_t t, size_t *b, size_t *ty, size_t *tx) {
+    const size_t tiles_h = (g->out_h + 1) / 2, tiles_w = (g->out_w + 1) / 2;
+    *tx = t % tiles_w;
+    *ty = t / tiles_w % tiles_h;
+    *b = t / tiles_w / tiles_h;
+}
+
+/// The output pixel (row of the output matrix) of tile (b, ty, tx)'s output (r, s), or -1 past the
+/// image's last row or column (a half-empty tile of an odd-sized output).
+LBR_INLINE ptrdiff_t wino_output_pixel(const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int r, int s) {
+    const size_t oy = 2 * ty + (size_t)r, ox = 2 * tx + (size_t)s;
+    if (oy >= g->out_h || ox >= g->out_w) return -1;
+    return (ptrdiff_t)((b * g->out_h + oy) * g->out_w + ox);
+}
+
+/// Tile coordinates stepped through a block in order, without divisions.
+typedef struct {
+    size_t b, ty, tx, tiles_h, tiles_w;
+} wino_cursor;
+
+LBR_INLINE wino_cursor wino_cursor_at(const lbr_wino_geometry *g, size_t t) {
+    wino_cursor cursor = {0, 0, 0, (g->out_h + 1) / 2, (g->out_w + 1) / 2};
+    wino_tile(g, t, &cursor.b, &cursor.ty, &cursor.tx);
+    return cursor;
+}
+
+LBR_INLINE void wino_cursor_next(wino_cursor *cursor) {
+    if (++cursor->tx < cursor->tiles_w) return;
+    cursor->tx = 0;
+    if (++cursor->ty < cursor->tiles_h) return;
+    cursor->ty = 0;
+    cursor->b++;
+}
+
+#endif
