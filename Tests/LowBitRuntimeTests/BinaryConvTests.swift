@@ -87,7 +87,7 @@ struct BinaryConvTests {
           arguments: KernelPath.supported)
     func floatConvolution(path: KernelPath) throws {
         var rng = SeededGenerator(seed: 43)
-        var direct = 0
+        var direct = 0, winograd = 0
         // After the random shapes, the ResNet-20 stem and a 1x1 stride-2 shortcut at batch 2: large
         // enough that threads split the direct kernel's output rows.
         let fixed = [try Conv2DShape(inputHeight: 28, inputWidth: 28, inputChannels: 1, outputChannels: 16, kernelSize: 3, stride: 1, padding: .same),
@@ -101,7 +101,11 @@ struct BinaryConvTests {
                                         kernelWidth: shape.kernelWidth, strideHeight: shape.strideHeight, strideWidth: shape.strideWidth,
                                         padding: shape.padding)
             }
-            if FloatConv2D.runsDirectly(shape) { direct += 1 }
+            if FloatConv2D.runsWinograd(shape) {
+                winograd += 1
+            } else if FloatConv2D.runsDirectly(shape) {
+                direct += 1
+            }
             let perImage = shape.inputHeight * shape.inputWidth * shape.inputChannels
             let x = (0..<(batch * perImage)).map { _ in Float(rng.nextInt(below: 5)) - 2 }
             let w = (0..<(shape.outputChannels * shape.weightsPerOutput)).map { _ in Float(rng.nextInt(below: 5)) - 2 }
@@ -114,7 +118,8 @@ struct BinaryConvTests {
             #expect(floats == expectedFloats)
             #expect(bits == PackedBits(packing: expectedFloats, rows: batch * shape.outputHeight * shape.outputWidth,
                                        columns: shape.outputChannels), "\(shape) batch \(batch)")
-            // Small integers: the products and sums are exact in float, whatever the summation order.
+            // Small integers: the products and sums are exact in float, whatever the summation order (and
+            // Winograd's transforms: sums, and kernel halves).
             let n = shape.outputChannels, pixels = shape.outputHeight * shape.outputWidth
             for (index, value) in y.enumerated() {
                 let b = index / (pixels * n), pixel = (index / n) % pixels, j = index % n
@@ -132,7 +137,8 @@ struct BinaryConvTests {
                 #expect(value == sum)
             }
         }
-        #expect(direct >= 20 && direct <= 150 + fixed.count - 10, "\(direct) of \(150 + fixed.count) shapes took the direct kernel; both paths need cases")
+        #expect(direct >= 20 && winograd >= 3 && direct + winograd <= 150 + fixed.count - 10,
+                "\(direct) direct and \(winograd) Winograd of \(150 + fixed.count) shapes; every path needs cases")
     }
 
     @Test("a padded tap contributes 0: a 1x1 image under a 3x3 same kernel sees only its centre")
