@@ -31,7 +31,9 @@ public struct FloatConv2D: Sendable {
     /// for comparisons).
     static let winogradEnabled = ProcessInfo.processInfo.environment["LOWBIT_FLOAT_WINOGRAD"] != "0"
 
-    public init(shape: Conv2DShape, weights: [Float], bias: [Float]? = nil) throws {
+    /// `winograd`: false keeps 3x3 stride-1 layers on the direct or im2col kernels (the baseline
+    /// `lowbit bench kernels` compares Winograd with).
+    public init(shape: Conv2DShape, weights: [Float], bias: [Float]? = nil, winograd: Bool = true) throws {
         guard weights.count == shape.outputChannels * shape.weightsPerOutput else {
             throw LowBitError.shapeMismatch("\(weights.count) weights for \(shape.outputChannels) x \(shape.weightsPerOutput)")
         }
@@ -42,7 +44,7 @@ public struct FloatConv2D: Sendable {
         self.weights = weights
         self.bias = bias
         let k = shape.weightsPerOutput, n = shape.outputChannels
-        if Self.winogradEnabled && Self.runsWinograd(shape) {
+        if winograd && Self.winogradEnabled && Self.runsWinograd(shape) {
             winogradWeights = [Float](unsafeUninitializedCapacity: lbr_wino_f32_packed_count(n, shape.inputChannels)) { buffer, count in
                 lbr_wino_f32_pack_weights(weights, n, shape.inputChannels, buffer.baseAddress)
                 count = buffer.count

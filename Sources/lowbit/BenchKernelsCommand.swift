@@ -162,7 +162,9 @@ enum KernelBenchmarks {
     }
 
     /// A ResNet-style 3x3 'same' layer: float in to float out (sign packing, im2col, GEMM, padding
-    /// correction, scale/BatchNorm), and packed bits in to packed bits out (threshold compare).
+    /// correction, scale/BatchNorm), and packed bits in to packed bits out (threshold compare),
+    /// against our float convolution with and without Winograd (FloatConv2D.runsDirectly's rule
+    /// names the second: patches up to 1,024 values and up to 64 outputs run direct).
     private static func binaryConvolutions(channels: Int, size: Int, batch: Int, rng: inout SeededGenerator) throws -> [Case] {
         let shape = try Conv2DShape(inputHeight: size, inputWidth: size, inputChannels: channels, outputChannels: channels,
                                     kernelSize: 3, stride: 1, padding: .same)
@@ -173,22 +175,30 @@ enum KernelBenchmarks {
         let toBits = try BinaryConv2D(shape: shape, weights: weights,
                                       output: .signBits(matching: shape.weightsPerOutput, multiplier: multiplier, bias: bias))
         let packed = PackedBits(packing: x, rows: batch * size * size, columns: channels)
+        // Our float convolution as layers run it (Winograd F(2x2, 3x3) here), and without Winograd
+        // (im2col + sgemm, or the direct kernel for short patches at batch 1).
         let float = try FloatConv2D(shape: shape, weights: weights, bias: bias)
-        let baseline = { _ = try? float.forward(x, batch: batch) }
+        let plain = try FloatConv2D(shape: shape, weights: weights, bias: bias, winograd: false)
+        let baseline = { _ = try? float.forward(x, batch: batch) }, plainBaseline = { _ = try? plain.forward(x, batch: batch) }
         let label = "\(channels)->\(channels) 3x3 @\(size)x\(size) batch \(batch)"
         let operations = 2.0 * Double(batch * size * size * channels * shape.weightsPerOutput)
+        let plainName = shape.weightsPerOutput <= 1_024 && channels <= 64 ? "float conv (direct)" : "float conv (im2col+sgemm)"
         return [
-            Case(name: "binary conv, float in/out", shape: label, baselineName: "float conv (im2col+sgemm)",
+            Case(name: "binary conv, float in/out", shape: label, baselineName: "float conv (Winograd)",
                  operations: operations, kernel: { _ = try? toFloat.forward(x, batch: batch) }, baseline: baseline),
-            Case(name: "binary conv, bits in/out", shape: label, baselineName: "float conv (im2col+sgemm)",
+            Case(name: "binary conv, bits in/out", shape: label, baselineName: "float conv (Winograd)",
                  operations: operations, kernel: { _ = try? toBits.forward(packed, batch: batch) }, baseline: baseline),
+            Case(name: "binary conv, bits in/out", shape: label, baselineName: plainName,
+                 operations: operations, kernel: { _ = try? toBits.forward(packed, batch: batch) }, baseline: plainBaseline),
+            Case(name: "float conv, Winograd F(2x2,3x3)", shape: label, baselineName: plainName,
+                 operations: operations, kernel: baseline, baseline: plainBaseline),
         ]
     }
 
     /// The int8 ResNet-20's 3x3 stride-1 layers at batch 1, exact int32 accumulators by Winograd
     /// F(2x2, 3x3) and by the direct patch GEMM, on ReLU-like uint8 codes (half zeros, the rest
     /// exponential with mean 30: ~0.7% of them 128 or more, as the model's activations), against the
-    /// float convolution of the same shape.
+    /// float convolution of the same shape (Winograd).
     private static func int8Convolutions(channels: Int, size: Int, rng: inout SeededGenerator) throws -> [Case] {
         let shape = try Conv2DShape(inputHeight: size, inputWidth: size, inputChannels: channels, outputChannels: channels,
                                     kernelSize: 3, stride: 1, padding: .same)
@@ -201,13 +211,13 @@ enum KernelBenchmarks {
         let x = (0..<(size * size * channels)).map { _ in rng.nextNormal() }
         let float = try FloatConv2D(shape: shape, weights: (0..<(channels * shape.weightsPerOutput)).map { _ in rng.nextNormal() },
                                     bias: [Float](repeating: 0, count: channels))
-        let baseline = { _ = try? float.forward(x, batch: 1) }
+        let baseline = { _ = try? float.forward(x, batch: 1) }   // Winograd too
         let label = "\(channels)->\(channels) 3x3 @\(size)x\(size) batch 1"
         let operations = 2.0 * Double(size * size * channels * shape.weightsPerOutput)
         return [
-            Case(name: "int8 conv, Winograd F(2x2,3x3)", shape: label, baselineName: "float conv", operations: operations,
+            Case(name: "int8 conv, Winograd F(2x2,3x3)", shape: label, baselineName: "float conv (Winograd)", operations: operations,
                  kernel: { _ = try? winograd.accumulate(codes, batch: 1) }, baseline: baseline),
-            Case(name: "int8 conv, direct (high bit apart)", shape: label, baselineName: "float conv", operations: operations,
+            Case(name: "int8 conv, direct (high bit apart)", shape: label, baselineName: "float conv (Winograd)", operations: operations,
                  kernel: { _ = try? gemm.accumulate(codes, convolution: shape, batch: 1) }, baseline: baseline),
         ]
     }
