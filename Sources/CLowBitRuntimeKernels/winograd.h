@@ -93,4 +93,29 @@ LBR_INLINE void wino_cursor_next(wino_cursor *cursor) {
     cursor->b++;
 }
 
+/// The products' driver, the same for int16 and float: for each tile position, register panels of
+/// LBR_WINO_PANEL_TILES tiles (a short panel repeats its first tile and stores only the valid ones)
+/// against 16 outputs at a time, the last 8 alone. V has `row_length` elements per tile and position,
+/// M has n8; PANEL(vectors, rows, position, j, out, valid) runs one panel over outputs
+/// [j, j + 8 * vectors), `vectors` a literal 1 or 2 (so the inlined panel is specialized).
+#define WINO_PRODUCTS(VT, MT, v, count, row_length, m, n8, PANEL)                                              \
+    for (size_t position_ = 0; position_ < WINO_POSITIONS; position_++) {                                      \
+        for (size_t t_ = 0; t_ < (count); t_ += LBR_WINO_PANEL_TILES) {                                       \
+            const VT *rows_[LBR_WINO_PANEL_TILES];                                                             \
+            MT *out_[LBR_WINO_PANEL_TILES];                                                                    \
+            const size_t valid_ = lbr_min(LBR_WINO_PANEL_TILES, (count) - t_);                                 \
+            for (size_t r_ = 0; r_ < LBR_WINO_PANEL_TILES; r_++) {                                             \
+                const size_t tile_ = t_ + (r_ < valid_ ? r_ : 0);                                              \
+                rows_[r_] = (v) + (tile_ * WINO_POSITIONS + position_) * (row_length);                         \
+                out_[r_] = (m) + (tile_ * WINO_POSITIONS + position_) * (n8);                                  \
+            }                                                                                                  \
+            for (size_t j_ = 0; j_ < (n8); j_ += 16) {                                                         \
+                MT *at_[LBR_WINO_PANEL_TILES];                                                                 \
+                for (int r_ = 0; r_ < LBR_WINO_PANEL_TILES; r_++) at_[r_] = out_[r_] + j_;                      \
+                if (j_ + 16 <= (n8)) PANEL(2, rows_, position_, j_, at_, valid_);                              \
+                else PANEL(1, rows_, position_, j_, at_, valid_);                                              \
+            }                                                                                                  \
+        }                                                                                                      \
+    }
+
 #endif

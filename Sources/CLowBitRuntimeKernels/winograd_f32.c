@@ -135,30 +135,9 @@ LBR_INLINE void wino_f32_panel(int vectors, const float *const rows[LBR_WINO_PAN
 }
 
 static void wino_f32_products_avx2(const float *v, size_t count, size_t channels, const float *packed, size_t n8, float *m) {
-    for (size_t position = 0; position < WINO_POSITIONS; position++) {
-        const float *u = packed + position * channels * n8;
-        for (size_t t = 0; t < count; t += LBR_WINO_PANEL_TILES) {
-            const float *rows[LBR_WINO_PANEL_TILES];
-            float *out[LBR_WINO_PANEL_TILES];
-            const size_t valid = lbr_min(LBR_WINO_PANEL_TILES, count - t);
-            for (size_t r = 0; r < LBR_WINO_PANEL_TILES; r++) {
-                const size_t tile = t + (r < valid ? r : 0);   // a short panel repeats its first tile, not stored
-                rows[r] = v + (tile * WINO_POSITIONS + position) * channels;
-                out[r] = m + (tile * WINO_POSITIONS + position) * n8;
-            }
-            size_t j = 0;
-            for (; j + 16 <= n8; j += 16) {
-                float *at[LBR_WINO_PANEL_TILES];
-                for (int r = 0; r < LBR_WINO_PANEL_TILES; r++) at[r] = out[r] + j;
-                wino_f32_panel(2, rows, channels, u + j, n8, at, valid);
-            }
-            if (j < n8) {
-                float *at[LBR_WINO_PANEL_TILES];
-                for (int r = 0; r < LBR_WINO_PANEL_TILES; r++) at[r] = out[r] + j;
-                wino_f32_panel(1, rows, channels, u + j, n8, at, valid);
-            }
-        }
-    }
+#define WINO_F32_PANEL(vectors, rows, position, j, at, valid) wino_f32_panel(vectors, rows, channels, packed + (position) * channels * n8 + (j), n8, at, valid)
+    WINO_PRODUCTS(float, float, v, count, channels, m, n8, WINO_F32_PANEL)
+#undef WINO_F32_PANEL
 }
 
 static void wino_f32_output_avx2(const lbr_wino_geometry *g, size_t first, size_t count, const float *m, const float *bias, size_t n,

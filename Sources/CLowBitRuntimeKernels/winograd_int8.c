@@ -167,30 +167,9 @@ LBR_INLINE void wino_panel(int vectors, const int16_t *const rows[WINO_ROWS], si
 
 static void wino_products_avx2(const int16_t *v, size_t count, size_t cpad, const int16_t *packed, size_t n8, int32_t *m) {
     const size_t pairs = cpad / 2;
-    for (size_t position = 0; position < WINO_POSITIONS; position++) {
-        const int16_t *u = packed + position * pairs * n8 * 2;
-        for (size_t t = 0; t < count; t += WINO_ROWS) {
-            const int16_t *rows[WINO_ROWS];
-            int32_t *out[WINO_ROWS];
-            const size_t valid = lbr_min(WINO_ROWS, count - t);
-            for (size_t r = 0; r < WINO_ROWS; r++) {
-                const size_t tile = t + (r < valid ? r : 0);   // a short panel repeats its first tile, not stored
-                rows[r] = v + (tile * WINO_POSITIONS + position) * cpad;
-                out[r] = m + (tile * WINO_POSITIONS + position) * n8;
-            }
-            size_t j = 0;
-            for (; j + 16 <= n8; j += 16) {
-                int32_t *at[WINO_ROWS];
-                for (int r = 0; r < WINO_ROWS; r++) at[r] = out[r] + j;
-                wino_panel(2, rows, pairs, u + j * 2, n8, at, valid);
-            }
-            if (j < n8) {
-                int32_t *at[WINO_ROWS];
-                for (int r = 0; r < WINO_ROWS; r++) at[r] = out[r] + j;
-                wino_panel(1, rows, pairs, u + j * 2, n8, at, valid);
-            }
-        }
-    }
+#define WINO_INT16_PANEL(vectors, rows, position, j, at, valid) wino_panel(vectors, rows, pairs, packed + ((position) * pairs * n8 + (j)) * 2, n8, at, valid)
+    WINO_PRODUCTS(int16_t, int32_t, v, count, cpad, m, n8, WINO_INT16_PANEL)
+#undef WINO_INT16_PANEL
 }
 
 static void wino_output_avx2(const lbr_wino_geometry *g, size_t first, size_t count, const int32_t *m, size_t n, int32_t *acc,

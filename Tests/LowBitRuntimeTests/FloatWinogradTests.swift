@@ -37,10 +37,8 @@ struct FloatWinogradTests {
         var rng = SeededGenerator(seed: 94)
         var outputs = 0
         for trial in 0..<240 {
-            let channels = [8, 9, 15, 16, 17, 24, 32, 33, 64][rng.nextInt(below: 9)], valid = trial % 4 == 3
-            let shape = try Conv2DShape(inputHeight: (valid ? 3 : 1) + rng.nextInt(below: 10), inputWidth: (valid ? 3 : 1) + rng.nextInt(below: 10),
-                                        inputChannels: channels, outputChannels: 1 + rng.nextInt(below: 40), kernelSize: 3, stride: 1,
-                                        padding: valid ? .valid : .same)
+            let shape = try Int8WinogradTests.randomShape(&rng, channels: [8, 9, 15, 16, 17, 24, 32, 33, 64], valid: trial % 4 == 3)
+            let channels = shape.inputChannels
             #expect(FloatConv2D.runsWinograd(shape))
             let batch = 1 + trial % 3, integers = trial % 2 == 0
             let perImage = shape.inputHeight * shape.inputWidth * channels

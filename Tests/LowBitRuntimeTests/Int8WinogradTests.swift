@@ -17,16 +17,21 @@ struct Int8WinogradTests {
         return expected
     }
 
+    /// A 3x3 stride-1 convolution of 1-10 pixels a side (3-12 for 'valid'), one of `channels` inputs, 1-40 outputs.
+    static func randomShape(_ rng: inout SeededGenerator, channels: [Int], valid: Bool) throws -> Conv2DShape {
+        let smallest = valid ? 3 : 1
+        return try Conv2DShape(inputHeight: smallest + rng.nextInt(below: 10), inputWidth: smallest + rng.nextInt(below: 10),
+                               inputChannels: channels[rng.nextInt(below: channels.count)], outputChannels: 1 + rng.nextInt(below: 40),
+                               kernelSize: 3, stride: 1, padding: valid ? .valid : .same)
+    }
+
     @Test("equals the direct convolution over random shapes, uint8 and int8, both paddings", arguments: KernelPath.supported)
     func matchesDirect(path: KernelPath) throws {
         var rng = SeededGenerator(seed: 91)
         var outputs = 0
         for trial in 0..<600 {
-            let channels = [8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 65][rng.nextInt(below: 11)]
-            let valid = trial % 4 == 3, smallest = valid ? 3 : 1
-            let shape = try Conv2DShape(inputHeight: smallest + rng.nextInt(below: 10), inputWidth: smallest + rng.nextInt(below: 10),
-                                        inputChannels: channels, outputChannels: 1 + rng.nextInt(below: 40), kernelSize: 3, stride: 1,
-                                        padding: valid ? .valid : .same)
+            let shape = try Self.randomShape(&rng, channels: [8, 9, 15, 16, 17, 31, 32, 33, 48, 64, 65], valid: trial % 4 == 3)
+            let channels = shape.inputChannels
             let batch = 1 + trial % 3, signed = trial % 2 == 1, extremes = trial % 5 == 0
             let n = shape.outputChannels, count = batch * shape.inputHeight * shape.inputWidth * channels
             // A fifth of the trials at the extremes only: codes 255 (or -128) against weights -128 and 127.
