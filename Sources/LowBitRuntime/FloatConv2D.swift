@@ -146,45 +146,29 @@ public struct FloatConv2D: Sendable {
         return (out, signs ? PackedBits(packing: out, rows: rows, columns: n, path: path) : nil)
     }
 
-    /// Winograd F(2x2, 3x3) (`lbr_wino_f32_conv`): chunks of whole tile rows (each packs its own rows'
-    /// sign bits) when there are at least 4 per thread, else chunks of whole 4-tile panels and the
-    /// sign bits after them (as ``Int8Winograd``).
+    /// Winograd F(2x2, 3x3) (`lbr_wino_f32_conv`), chunked by ``WinogradTiling``: each chunk packs the
+    /// sign bits of the rows it finished.
     private func winograd(_ input: [Float], batch: Int, activation: FusedActivation, signs: Bool,
                           path: KernelPath) -> (floats: [Float], bits: PackedBits?) {
         let (outH, outW, n, c) = (shape.outputHeight, shape.outputWidth, shape.outputChannels, shape.inputChannels)
-        let rows = batch * outH * outW, tilesHigh = (outH + 1) / 2, tilesWide = (outW + 1) / 2
-        let tileRows = batch * tilesHigh, tileCount = tileRows * tilesWide, wordsPerRow = PackedBits.wordCount(bits: n)
+        let tiling = WinogradTiling(shape: shape, batch: batch), rows = batch * outH * outW, wordsPerRow = PackedBits.wordCount(bits: n)
         let geometry = lbr_wino_geometry(batch: batch, height: shape.inputHeight, width: shape.inputWidth, channels: c,
                                          pad_top: shape.rows.padBefore, pad_left: shape.columns.padBefore, out_h: outH, out_w: outW)
-        func firstRow(_ u: Int) -> Int { u / tilesHigh * outH * outW + min(2 * (u % tilesHigh), outH) * outW }
-        let scratchBytes = lbr_wino_f32_scratch_bytes(n, c), work = rows * n * (4 * c + 32) / 4
+        let scratchBytes = lbr_wino_f32_scratch_bytes(n, c)
         var bits = signs ? PackedBits(uninitializedRows: rows, columns: n) : nil   // every word written
         let floats = [Float](unsafeUninitializedCapacity: rows * n) { buffer, initialized in
             let out = buffer.baseAddress!
             withUnsafePointer(to: geometry) { g in
                 bits.withOptionalWords { words in
-                    func tiles(_ range: Range<Int>) {
+                    tiling.forChunks(work: rows * n * (4 * c + 32) / 4, tiles: { range in
                         withUnsafeTemporaryAllocation(byteCount: scratchBytes, alignment: 32) { scratch in
                             lbr_wino_f32_conv(path.isa, input, g, range.lowerBound, range.upperBound, winogradWeights, bias, n,
                                               activation.kernelValue, out, scratch.baseAddress)
                         }
-                    }
-                    func pack(_ rows: Range<Int>) {
+                    }, rows: { rows in
                         guard let words, !rows.isEmpty else { return }
                         lbr_pack_signs(path.isa, out + rows.lowerBound * n, rows.count, n, n, words + rows.lowerBound * wordsPerRow, wordsPerRow)
-                    }
-                    if tileRows >= 4 * Parallel.threadCount {
-                        Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
-                            tiles((range.lowerBound * tilesWide)..<(range.upperBound * tilesWide))
-                            pack(firstRow(range.lowerBound)..<firstRow(range.upperBound))
-                        }
-                    } else {
-                        let panel = LBR_WINO_PANEL_TILES
-                        Parallel.forChunks((tileCount + panel - 1) / panel, work: work, grain: .fine) { range in
-                            tiles((range.lowerBound * panel)..<min(tileCount, range.upperBound * panel))
-                        }
-                        pack(0..<rows)
-                    }
+                    })
                 }
             }
             initialized = rows * n

@@ -18,10 +18,6 @@ public struct Int8Winograd: Sendable {
     /// Fewer input channels leave too few products per tile to pay for its transforms: the
     /// grey-image stem of the int8 ResNet-20 (1 channel) took 23 us by Winograd, 15 us direct.
     public static let minimumChannels = 8
-    /// Tile rows per thread from which chunks of whole tile rows (epilogue fused) balance; fewer are
-    /// split by tiles, the epilogue after. On the int8 ResNet-20 at 2 threads this took the 14x14
-    /// blocks from ~55 to ~42 us and the 7x7 ones from ~52 to ~47 (4 and 7 tile rows; 28x28 has 14).
-    static let fusedTileRowsPerThread = 4
 
     /// Whether layers take Winograd where it applies: `LOWBIT_INT8_WINOGRAD=0` turns it off (for
     /// comparisons; the results are the same).
@@ -92,21 +88,10 @@ public struct Int8Winograd: Sendable {
             throw LowBitError.shapeMismatch("\(input.count) inputs for \(batch) x \(h) x \(w) x \(c)")
         }
         let (outH, outW) = (shape.outputHeight, shape.outputWidth)
-        let tilesHigh = (outH + 1) / 2, tilesWide = (outW + 1) / 2
-        let rows = batch * outH * outW, tileRows = batch * tilesHigh, tileCount = tileRows * tilesWide
+        let tiling = WinogradTiling(shape: shape, batch: batch), rows = batch * outH * outW
         var geometry = lbr_wino_geometry(batch: batch, height: h, width: w, channels: c, pad_top: shape.rows.padBefore,
                                          pad_left: shape.columns.padBefore, out_h: outH, out_w: outW)
-        /// The first output row of tile row u (b * tilesHigh + ty).
-        func firstRow(_ u: Int) -> Int { u / tilesHigh * outH * outW + min(2 * (u % tilesHigh), outH) * outW }
-        /// The input rows (b * h + y) the tiles [first, end) read.
-        func inputRows(_ tiles: Range<Int>) -> Range<Int> {
-            let (u0, u1) = (tiles.lowerBound / tilesWide, (tiles.upperBound - 1) / tilesWide)
-            let top = shape.rows.padBefore
-            return (u0 / tilesHigh * h + max(0, 2 * (u0 % tilesHigh) - top))..<(u1 / tilesHigh * h + min(h, 2 * (u1 % tilesHigh) + 4 - top))
-        }
         let scratchBytes = lbr_wino_scratch_bytes(n, c), signed: Int32 = input.isSigned ? 1 : 0
-        // ~4 multiply-adds per output and input channel, plus the transforms.
-        let work = rows * n * (4 * c + 32) / 16
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }   // every row written
         if acc.isEmpty { return acc }
         acc.withUnsafeMutableBufferPointer { out in
@@ -119,14 +104,16 @@ public struct Int8Winograd: Sendable {
                                           scratch.baseAddress)
                         }
                     }
-                    func tiles(_ range: Range<Int>) {
+                    // ~4 multiply-adds per output and input channel, plus the transforms; each chunk's
+                    // finished rows go to the epilogue (requantization) while they are in cache.
+                    tiling.forChunks(work: rows * n * (4 * c + 32) / 16, tiles: { range in
                         guard !range.isEmpty else { return }
                         switch input {
                         case let .uint8(codes): codes.withUnsafeBytes { run(range, $0.baseAddress!) }
                         case let .int8(codes): codes.withUnsafeBytes { run(range, $0.baseAddress!) }
                         case let .floats(values, scale, bounds, isSigned):
                             // This chunk's input rows, quantized into a frame of its own.
-                            let line = w * c, needed = inputRows(range)
+                            let line = w * c, needed = tiling.inputRows(range, inputHeight: h, padTop: shape.rows.padBefore)
                             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: values.count) { frame in
                                 values.withUnsafeBufferPointer { x in
                                     lbr_quantize_codes(path.isa, x.baseAddress! + needed.lowerBound * line, needed.count * line, scale,
@@ -136,38 +123,7 @@ public struct Int8Winograd: Sendable {
                                 run(range, UnsafeRawPointer(frame.baseAddress!))
                             }
                         }
-                    }
-                    if tileRows >= Self.fusedTileRowsPerThread * Parallel.threadCount {
-                        // Chunks of whole tile rows, each transforming its own output rows while they are in cache.
-                        Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
-                            tiles((range.lowerBound * tilesWide)..<(range.upperBound * tilesWide))
-                            epilogue(out, firstRow(range.lowerBound)..<firstRow(range.upperBound))
-                        }
-                        return
-                    }
-                    // Few tile rows (a 7x7 or 14x14 image): chunks of whole 4-tile panels (a chunk of 5
-                    // tiles would compute 8). Each transforms the tile rows it holds whole; the rows split
-                    // between chunks follow.
-                    let panel = LBR_WINO_PANEL_TILES
-                    withUnsafeTemporaryAllocation(of: Bool.self, capacity: tileRows) { finished in
-                        finished.initialize(repeating: false)
-                        Parallel.forChunks((tileCount + panel - 1) / panel, work: work, grain: .fine) { range in
-                            let first = range.lowerBound * panel, end = min(tileCount, range.upperBound * panel)
-                            tiles(first..<end)
-                            let whole = ((first + tilesWide - 1) / tilesWide)..<(end / tilesWide)
-                            guard !whole.isEmpty else { return }
-                            epilogue(out, firstRow(whole.lowerBound)..<firstRow(whole.upperBound))
-                            for u in whole { finished[u] = true }   // each tile row is whole in one chunk at most
-                        }
-                        var u = 0
-                        while u < tileRows {
-                            if finished[u] { u += 1; continue }
-                            var end = u + 1
-                            while end < tileRows && !finished[end] { end += 1 }
-                            epilogue(out, firstRow(u)..<firstRow(end))
-                            u = end
-                        }
-                    }
+                    }, rows: { epilogue(out, $0) })
                 }
             }
         }

@@ -1,0 +1,70 @@
+import CLowBitRuntimeKernels
+import LowBitTensor
+
+/// How the Winograd F(2x2, 3x3) kernels (``Int8Winograd``, ``FloatConv2D``) cut an output into 2x2
+/// tiles and the tiles into chunks for threads. Tile t = (b * tilesHigh + ty) * tilesWide + tx covers
+/// output rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 of image b.
+struct WinogradTiling {
+    let outputHeight: Int, outputWidth: Int
+    let tilesHigh: Int, tilesWide: Int
+    /// Tile rows over the batch, and tiles.
+    let tileRows: Int, tileCount: Int
+
+    /// Tile rows per thread from which chunks of whole tile rows balance; fewer are split by 4-tile
+    /// panels. On the int8 ResNet-20 at 2 threads this took the 14x14 blocks from ~55 to ~42 us and
+    /// the 7x7 ones from ~52 to ~47 (7 and 4 tile rows; 28x28 has 14).
+    static let wholeTileRowsPerThread = 4
+
+    init(shape: Conv2DShape, batch: Int) {
+        (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
+        (tilesHigh, tilesWide) = ((outputHeight + 1) / 2, (outputWidth + 1) / 2)
+        tileRows = batch * tilesHigh
+        tileCount = tileRows * tilesWide
+    }
+
+    /// The first output row (pixel) of tile row u; u = tileRows gives the number of rows.
+    func firstRow(_ u: Int) -> Int { u / tilesHigh * outputHeight * outputWidth + min(2 * (u % tilesHigh), outputHeight) * outputWidth }
+
+    /// Runs `tiles` over every tile once, in parallel chunks (`work` as ``Parallel/forChunks(_:work:grain:_:)``
+    /// takes it), and `rows` once for every output row, after the tiles that write it:
+    /// - with at least ``wholeTileRowsPerThread`` tile rows per thread, chunks of whole tile rows, each
+    ///   calling `rows` for its own rows while they are in cache;
+    /// - otherwise chunks of whole 4-tile panels (a chunk of 5 tiles would compute 8); each calls
+    ///   `rows` for the tile rows it holds whole, and the rows split between chunks follow.
+    func forChunks(work: Int, tiles: (Range<Int>) -> Void, rows: (Range<Int>) -> Void) {
+        if tileRows >= Self.wholeTileRowsPerThread * Parallel.threadCount {
+            Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
+                tiles((range.lowerBound * tilesWide)..<(range.upperBound * tilesWide))
+                rows(firstRow(range.lowerBound)..<firstRow(range.upperBound))
+            }
+            return
+        }
+        let panel = LBR_WINO_PANEL_TILES
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: tileRows) { finished in
+            finished.initialize(repeating: false)
+            Parallel.forChunks((tileCount + panel - 1) / panel, work: work, grain: .fine) { range in
+                let first = range.lowerBound * panel, end = min(tileCount, range.upperBound * panel)
+                tiles(first..<end)
+                let whole = ((first + tilesWide - 1) / tilesWide)..<(end / tilesWide)
+                guard !whole.isEmpty else { return }
+                rows(firstRow(whole.lowerBound)..<firstRow(whole.upperBound))
+                for u in whole { finished[u] = true }   // each tile row is whole in one chunk at most
+            }
+            var u = 0
+            while u < tileRows {
+                if finished[u] { u += 1; continue }
+                var end = u + 1
+                while end < tileRows && !finished[end] { end += 1 }
+                rows(firstRow(u)..<firstRow(end))
+                u = end
+            }
+        }
+    }
+
+    /// The input rows (b * inputHeight + y) that tiles `range` read, for a 'same' or 'valid' 3x3
+    /// window with `padTop` rows of padding above.
+    func inputRows(_ range: Range<Int>, inputHeight h: Int, padTop: Int) -> Range<Int> {
+        let (u0, u1) = (range.lowerBound / tilesWide, (range.upperBound - 1) / tilesWide)
+        return (u0 / tilesHigh * h + max(0, 2 * (u0 % tilesHigh) - padTop))..<(u1 / tilesHigh * h + min(h, 2 * (u1 % tilesHigh) + 4 - padTop))
+    }
+}
