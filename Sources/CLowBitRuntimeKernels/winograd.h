@@ -14,12 +14,6 @@ LBR_INLINE ptrdiff_t wino_pixel_offset(const lbr_wino_geometry *g, size_t b, siz
     return (ptrdiff_t)(((b * g->height + (size_t)y) * g->width + (size_t)x) * g->channels);
 }
 
-/// wino_pixel_offset as a pointer into 8-bit codes, or NULL in the padding.
-LBR_INLINE const uint8_t *wino_pixel(const void *input, const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int i, int j) {
-    const ptrdiff_t offset = wino_pixel_offset(g, b, ty, tx, i, j);
-    return offset < 0 ? NULL : (const uint8_t *)input + offset;
-}
-
 /// V = B^T d B of 16 inputs d[i * 4 + j] (one channel), into v[position * stride].
 #define WINO_INPUT_TRANSFORM(T, d, store, ADD, SUB)                                                       \
     do {                                                                                                  \
@@ -91,6 +85,24 @@ LBR_INLINE void wino_cursor_next(wino_cursor *cursor) {
     if (++cursor->ty < cursor->tiles_h) return;
     cursor->ty = 0;
     cursor->b++;
+}
+
+/// Pointers to tile `at`'s 4x4 input window (position i * 4 + j) in NHWC `input` of `element`-byte
+/// values, NULL in the padding: a tile inside the image takes them from its corner without
+/// per-position bounds checks.
+LBR_INLINE void wino_window(const lbr_wino_geometry *g, const wino_cursor *at, const void *input, size_t element,
+                            const void *pixels[16]) {
+    const ptrdiff_t y0 = (ptrdiff_t)(2 * at->ty) - (ptrdiff_t)g->pad_top, x0 = (ptrdiff_t)(2 * at->tx) - (ptrdiff_t)g->pad_left;
+    if (y0 >= 0 && x0 >= 0 && (size_t)y0 + 4 <= g->height && (size_t)x0 + 4 <= g->width) {
+        const char *corner = (const char *)input + ((at->b * g->height + (size_t)y0) * g->width + (size_t)x0) * g->channels * element;
+        const size_t line = g->width * g->channels * element, pixel = g->channels * element;
+        for (int p = 0; p < 16; p++) pixels[p] = corner + (size_t)(p / 4) * line + (size_t)(p % 4) * pixel;
+        return;
+    }
+    for (int p = 0; p < 16; p++) {
+        const ptrdiff_t offset = wino_pixel_offset(g, at->b, at->ty, at->tx, p / 4, p % 4);
+        pixels[p] = offset < 0 ? NULL : (const char *)input + (size_t)offset * element;
+    }
 }
 
 /// The products' driver, the same for int16 and float: for each tile position, register panels of

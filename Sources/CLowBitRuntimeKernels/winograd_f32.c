@@ -49,11 +49,11 @@ static void wino_f32_block_portable(const float *input, const lbr_wino_geometry 
     wino_cursor at = wino_cursor_at(g, first);
     for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         float *vt = v + t * WINO_POSITIONS * channels;
-        ptrdiff_t offsets[16];
-        for (int p = 0; p < 16; p++) offsets[p] = wino_pixel_offset(g, at.b, at.ty, at.tx, p / 4, p % 4);
+        const void *pixels[16];
+        wino_window(g, &at, input, sizeof(float), pixels);
         for (size_t c = 0; c < channels; c++) {
             float d[16];
-            for (int p = 0; p < 16; p++) d[p] = offsets[p] < 0 ? 0.0f : input[offsets[p] + (ptrdiff_t)c];
+            for (int p = 0; p < 16; p++) d[p] = pixels[p] ? ((const float *)pixels[p])[c] : 0.0f;
 #define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * channels + c] = (value))
             WINO_INPUT_TRANSFORM(float, d, WINO_STORE_SCALAR, WINO_ADD_F, WINO_SUB_F);
 #undef WINO_STORE_SCALAR
@@ -85,20 +85,11 @@ static void wino_f32_block_portable(const float *input, const lbr_wino_geometry 
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
 static void wino_f32_input_avx2(const float *input, const lbr_wino_geometry *g, size_t first, size_t count, float *v) {
-    const size_t channels = g->channels, vector_channels = channels / 8 * 8, line = g->width * channels;
+    const size_t channels = g->channels, vector_channels = channels / 8 * 8;
     wino_cursor at = wino_cursor_at(g, first);
     for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         const float *pixels[16];
-        const ptrdiff_t y0 = (ptrdiff_t)(2 * at.ty) - (ptrdiff_t)g->pad_top, x0 = (ptrdiff_t)(2 * at.tx) - (ptrdiff_t)g->pad_left;
-        if (y0 >= 0 && x0 >= 0 && (size_t)y0 + 4 <= g->height && (size_t)x0 + 4 <= g->width) {   // inside: no padding
-            const float *base = input + ((at.b * g->height + (size_t)y0) * g->width + (size_t)x0) * channels;
-            for (int p = 0; p < 16; p++) pixels[p] = base + (size_t)(p / 4) * line + (size_t)(p % 4) * channels;
-        } else {
-            for (int p = 0; p < 16; p++) {
-                const ptrdiff_t offset = wino_pixel_offset(g, at.b, at.ty, at.tx, p / 4, p % 4);
-                pixels[p] = offset < 0 ? NULL : input + offset;
-            }
-        }
+        wino_window(g, &at, input, sizeof(float), (const void **)pixels);
         float *vt = v + t * WINO_POSITIONS * channels;
         for (size_t c = 0; c < vector_channels; c += 8) {
             __m256 d[16];

@@ -54,17 +54,15 @@ void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *
 static void wino_block_portable(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
                                 const int16_t *packed, size_t n, int16_t *v, int32_t *m, int32_t *acc, size_t ldc) {
     const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), n8 = lbr_round_up(n, 8);
-    for (size_t t = 0; t < count; t++) {
-        size_t b, ty, tx;
-        wino_tile(g, first + t, &b, &ty, &tx);
+    wino_cursor at = wino_cursor_at(g, first);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         int16_t *vt = v + t * WINO_POSITIONS * cpad;
+        const uint8_t *pixels[16];
+        wino_window(g, &at, input, 1, (const void **)pixels);
         for (size_t c = 0; c < cpad; c++) {
             int32_t d[16];
-            for (int i = 0; i < 4; i++) {
-                for (int j = 0; j < 4; j++) {
-                    const uint8_t *p = c < channels ? wino_pixel(input, g, b, ty, tx, i, j) : NULL;
-                    d[i * 4 + j] = p == NULL ? 0 : input_is_signed ? (int32_t)(int8_t)p[c] : (int32_t)p[c];
-                }
+            for (int p = 0; p < 16; p++) {
+                d[p] = pixels[p] == NULL || c >= channels ? 0 : input_is_signed ? (int32_t)(int8_t)pixels[p][c] : (int32_t)pixels[p][c];
             }
 #define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * cpad + c] = (int16_t)(value))
             WINO_INPUT_TRANSFORM(int32_t, d, WINO_STORE_SCALAR, WINO_ADD_INT, WINO_SUB_INT);
@@ -82,18 +80,15 @@ static void wino_block_portable(const void *input, int input_is_signed, const lb
             }
         }
     }
-    for (size_t t = 0; t < count; t++) {
-        size_t b, ty, tx;
-        wino_tile(g, first + t, &b, &ty, &tx);
+    at = wino_cursor_at(g, first);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         for (size_t j = 0; j < n; j++) {
             int32_t mv[16], y[4];
             for (int position = 0; position < 16; position++) mv[position] = m[(t * WINO_POSITIONS + (size_t)position) * n8 + j];
             WINO_OUTPUT_TRANSFORM(int32_t, mv, y, WINO_ADD_WRAP, WINO_SUB_WRAP);
-            for (int r = 0; r < 2; r++) {
-                for (int s = 0; s < 2; s++) {
-                    const ptrdiff_t pixel = wino_output_pixel(g, b, ty, tx, r, s);
-                    if (pixel >= 0) acc[(size_t)pixel * ldc + j] = y[r * 2 + s] >> 2;   // exact: y is 4 * acc (arithmetic shift of a multiple of 4)
-                }
+            for (int o = 0; o < 4; o++) {
+                const ptrdiff_t pixel = wino_output_pixel(g, at.b, at.ty, at.tx, o / 2, o % 2);
+                if (pixel >= 0) acc[(size_t)pixel * ldc + j] = y[o] >> 2;   // exact: y is 4 * acc (arithmetic shift of a multiple of 4)
             }
         }
     }
@@ -111,19 +106,10 @@ LBR_INLINE __m256i wino_load16(const uint8_t *pixel, size_t c, int input_is_sign
 static void wino_input_avx2(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
                             int16_t *v) {
     const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), vector_channels = channels / 16 * 16;
-    const size_t line = g->width * channels;
     wino_cursor at = wino_cursor_at(g, first);
     for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         const uint8_t *pixels[16];
-        const ptrdiff_t y0 = (ptrdiff_t)(2 * at.ty) - (ptrdiff_t)g->pad_top, x0 = (ptrdiff_t)(2 * at.tx) - (ptrdiff_t)g->pad_left;
-        if (y0 >= 0 && x0 >= 0 && (size_t)y0 + 4 <= g->height && (size_t)x0 + 4 <= g->width) {   // inside: no padding
-            const uint8_t *base = (const uint8_t *)input + ((at.b * g->height + (size_t)y0) * g->width + (size_t)x0) * channels;
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) pixels[i * 4 + j] = base + (size_t)i * line + (size_t)j * channels;
-        } else {
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) pixels[i * 4 + j] = wino_pixel(input, g, at.b, at.ty, at.tx, i, j);
-        }
+        wino_window(g, &at, input, 1, (const void **)pixels);
         int16_t *vt = v + t * WINO_POSITIONS * cpad;
         for (size_t c = 0; c < vector_channels; c += 16) {
             __m256i d[16];
