@@ -43,21 +43,24 @@ void lbr_wino_f32_pack_weights(const float *w, size_t n, size_t channels, float 
 #define WINO_ADD_F(a, b) ((a) + (b))
 #define WINO_SUB_F(a, b) ((a) - (b))
 
+/// V of channel c of one tile into vt[position * channels + c].
+static void wino_f32_input_channel(const float *const pixels[16], size_t c, float *vt, size_t channels) {
+    float d[16];
+    for (int p = 0; p < 16; p++) d[p] = pixels[p] ? pixels[p][c] : 0.0f;
+#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * channels + c] = (value))
+    WINO_INPUT_TRANSFORM(float, d, WINO_STORE_SCALAR, WINO_ADD_F, WINO_SUB_F);
+#undef WINO_STORE_SCALAR
+}
+
 static void wino_f32_block_portable(const float *input, const lbr_wino_geometry *g, size_t first, size_t count, const float *packed,
                                     const float *bias, size_t n, lbr_activation activation, float *v, float *m, float *out) {
     const size_t channels = g->channels, n8 = lbr_round_up(n, 8);
     wino_cursor at = wino_cursor_at(g, first);
     for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         float *vt = v + t * WINO_POSITIONS * channels;
-        const void *pixels[16];
-        wino_window(g, &at, input, sizeof(float), pixels);
-        for (size_t c = 0; c < channels; c++) {
-            float d[16];
-            for (int p = 0; p < 16; p++) d[p] = pixels[p] ? ((const float *)pixels[p])[c] : 0.0f;
-#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * channels + c] = (value))
-            WINO_INPUT_TRANSFORM(float, d, WINO_STORE_SCALAR, WINO_ADD_F, WINO_SUB_F);
-#undef WINO_STORE_SCALAR
-        }
+        const float *pixels[16];
+        wino_window(g, &at, input, sizeof(float), (const void **)pixels);
+        for (size_t c = 0; c < channels; c++) wino_f32_input_channel(pixels, c, vt, channels);
     }
     for (size_t t = 0; t < count; t++) {
         for (size_t position = 0; position < WINO_POSITIONS; position++) {
@@ -98,13 +101,7 @@ static void wino_f32_input_avx2(const float *input, const lbr_wino_geometry *g, 
             WINO_INPUT_TRANSFORM(__m256, d, WINO_STORE_VECTOR, _mm256_add_ps, _mm256_sub_ps);
 #undef WINO_STORE_VECTOR
         }
-        for (size_t c = vector_channels; c < channels; c++) {   // the last channels % 8
-            float d[16];
-            for (int p = 0; p < 16; p++) d[p] = pixels[p] ? pixels[p][c] : 0.0f;
-#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * channels + c] = (value))
-            WINO_INPUT_TRANSFORM(float, d, WINO_STORE_SCALAR, WINO_ADD_F, WINO_SUB_F);
-#undef WINO_STORE_SCALAR
-        }
+        for (size_t c = vector_channels; c < channels; c++) wino_f32_input_channel(pixels, c, vt, channels);   // the last channels % 8
     }
 }
 

@@ -51,6 +51,18 @@ void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *
     }
 }
 
+/// V of channel c of one tile (zero for the pad channel c >= channels) into vt[position * cpad + c].
+static void wino_input_channel(const uint8_t *const pixels[16], size_t c, size_t channels, int input_is_signed, int16_t *vt,
+                               size_t cpad) {
+    int32_t d[16];
+    for (int p = 0; p < 16; p++) {
+        d[p] = pixels[p] == NULL || c >= channels ? 0 : input_is_signed ? (int32_t)(int8_t)pixels[p][c] : (int32_t)pixels[p][c];
+    }
+#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * cpad + c] = (int16_t)(value))
+    WINO_INPUT_TRANSFORM(int32_t, d, WINO_STORE_SCALAR, WINO_ADD_INT, WINO_SUB_INT);
+#undef WINO_STORE_SCALAR
+}
+
 static void wino_block_portable(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
                                 const int16_t *packed, size_t n, int16_t *v, int32_t *m, int32_t *acc, size_t ldc) {
     const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), n8 = lbr_round_up(n, 8);
@@ -59,15 +71,7 @@ static void wino_block_portable(const void *input, int input_is_signed, const lb
         int16_t *vt = v + t * WINO_POSITIONS * cpad;
         const uint8_t *pixels[16];
         wino_window(g, &at, input, 1, (const void **)pixels);
-        for (size_t c = 0; c < cpad; c++) {
-            int32_t d[16];
-            for (int p = 0; p < 16; p++) {
-                d[p] = pixels[p] == NULL || c >= channels ? 0 : input_is_signed ? (int32_t)(int8_t)pixels[p][c] : (int32_t)pixels[p][c];
-            }
-#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * cpad + c] = (int16_t)(value))
-            WINO_INPUT_TRANSFORM(int32_t, d, WINO_STORE_SCALAR, WINO_ADD_INT, WINO_SUB_INT);
-#undef WINO_STORE_SCALAR
-        }
+        for (size_t c = 0; c < cpad; c++) wino_input_channel(pixels, c, channels, input_is_signed, vt, cpad);
     }
     for (size_t t = 0; t < count; t++) {
         for (size_t position = 0; position < WINO_POSITIONS; position++) {
@@ -118,15 +122,8 @@ static void wino_input_avx2(const void *input, int input_is_signed, const lbr_wi
             WINO_INPUT_TRANSFORM(__m256i, d, WINO_STORE_VECTOR, _mm256_add_epi16, _mm256_sub_epi16);
 #undef WINO_STORE_VECTOR
         }
-        for (size_t c = vector_channels; c < cpad; c++) {   // the last channels % 16, and the pad channel
-            int32_t d[16];
-            for (int p = 0; p < 16; p++) {
-                d[p] = pixels[p] == NULL || c >= channels ? 0 : input_is_signed ? (int32_t)(int8_t)pixels[p][c] : (int32_t)pixels[p][c];
-            }
-#define WINO_STORE_SCALAR(position, value) (vt[(size_t)(position) * cpad + c] = (int16_t)(value))
-            WINO_INPUT_TRANSFORM(int32_t, d, WINO_STORE_SCALAR, WINO_ADD_INT, WINO_SUB_INT);
-#undef WINO_STORE_SCALAR
-        }
+        // The last channels % 16, and the pad channel.
+        for (size_t c = vector_channels; c < cpad; c++) wino_input_channel(pixels, c, channels, input_is_signed, vt, cpad);
     }
 }
 
