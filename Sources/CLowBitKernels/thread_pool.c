@@ -140,3 +140,7 @@ void lb_parallel_for(long chunks, int threads, void (*body)(void *context, long 
     while (atomic_load(&pool.joined) != atomic_load(&pool.left)) LB_PAUSE();
     atomic_store(&pool.busy, 0);
 }
+
+long lb_atomic_add(long *counter, long value) {
+    return __atomic_add_fetch(counter, value, __ATOMIC_ACQ_REL);
+}

@@ -1,3 +1,4 @@
+import CLowBitKernels
 import CLowBitRuntimeKernels
 import LowBitTensor
 
@@ -26,11 +27,14 @@ struct WinogradTiling {
     func firstRow(_ u: Int) -> Int { u / tilesHigh * outputHeight * outputWidth + min(2 * (u % tilesHigh), outputHeight) * outputWidth }
 
     /// Runs `tiles` over every tile once, in parallel chunks (`work` as ``Parallel/forChunks(_:work:grain:_:)``
-    /// takes it), and `rows` once for every output row, after the tiles that write it:
+    /// takes it), and `rows` once for every output row, after the tiles that write it, on the thread
+    /// that wrote the last of them (while the rows are in its cache):
     /// - with at least ``wholeTileRowsPerThread`` tile rows per thread, chunks of whole tile rows, each
-    ///   calling `rows` for its own rows while they are in cache;
-    /// - otherwise chunks of whole 4-tile panels (a chunk of 5 tiles would compute 8); each calls
-    ///   `rows` for the tile rows it holds whole, and the rows split between chunks follow.
+    ///   calling `rows` for its own rows;
+    /// - otherwise chunks of whole 4-tile panels (a chunk of 5 tiles would compute 8). A tile row split
+    ///   between chunks is counted (`lb_atomic_add`): the chunk that adds its last tiles calls `rows` for it.
+    ///   Before, those rows waited for every chunk and ran on one thread: 3 of the 7 tile rows of a
+    ///   14x14 layer at 2 threads.
     func forChunks(work: Int, tiles: (Range<Int>) -> Void, rows: (Range<Int>) -> Void) {
         if tileRows >= Self.wholeTileRowsPerThread * Parallel.threadCount {
             Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
@@ -40,23 +44,24 @@ struct WinogradTiling {
             return
         }
         let panel = LBR_WINO_PANEL_TILES
-        withUnsafeTemporaryAllocation(of: Bool.self, capacity: tileRows) { finished in
-            finished.initialize(repeating: false)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: tileRows) { written in
+            written.initialize(repeating: 0)
+            let counts = written.baseAddress!
             Parallel.forChunks((tileCount + panel - 1) / panel, work: work, grain: .fine) { range in
                 let first = range.lowerBound * panel, end = min(tileCount, range.upperBound * panel)
                 tiles(first..<end)
-                let whole = ((first + tilesWide - 1) / tilesWide)..<(end / tilesWide)
-                guard !whole.isEmpty else { return }
-                rows(firstRow(whole.lowerBound)..<firstRow(whole.upperBound))
-                for u in whole { finished[u] = true }   // each tile row is whole in one chunk at most
-            }
-            var u = 0
-            while u < tileRows {
-                if finished[u] { u += 1; continue }
-                var end = u + 1
-                while end < tileRows && !finished[end] { end += 1 }
-                rows(firstRow(u)..<firstRow(end))
-                u = end
+                // Tile rows this chunk completes, in runs of consecutive ones.
+                var run = first / tilesWide..<first / tilesWide
+                for u in (first / tilesWide)...((end - 1) / tilesWide) {
+                    let mine = min(end, (u + 1) * tilesWide) - max(first, u * tilesWide)
+                    if mine == tilesWide || lb_atomic_add(counts + u, mine) == tilesWide {
+                        run = run.isEmpty ? u..<(u + 1) : run.lowerBound..<(u + 1)
+                    } else if !run.isEmpty {
+                        rows(firstRow(run.lowerBound)..<firstRow(run.upperBound))
+                        run = (u + 1)..<(u + 1)
+                    }
+                }
+                if !run.isEmpty { rows(firstRow(run.lowerBound)..<firstRow(run.upperBound)) }
             }
         }
     }

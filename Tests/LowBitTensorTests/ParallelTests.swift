@@ -45,7 +45,7 @@ struct ParallelTests {
         }
     }
 
-    @Test("coarse grain splits once per thread; fine grain into up to two chunks per thread")
+    @Test("coarse grain splits once per thread; fine grain into up to two chunks per thread, whole rounds of threads")
     func grainSetsTheSplit() {
         let saved = Parallel.threadCount
         Parallel.threadCount = 2
@@ -56,6 +56,9 @@ struct ParallelTests {
         #expect(chunks(10_000_000, .coarse) == 2 && chunks(10_000_000, .fine) == 4)
         #expect(chunks(100_000, .coarse) == 1 && chunks(100_000, .fine) == 4)
         #expect(chunks(40_000, .fine) == 2)   // 40,000 / 16,000 = 2
+        #expect(chunks(50_000, .fine) == 2)   // 3 by the work, rounded down to whole rounds of 2 threads
+        Parallel.threadCount = 3
+        #expect(chunks(80_000, .fine) == 3 && chunks(10_000_000, .fine) == 6 && chunks(40_000, .fine) == 2)   // 5 -> 3; 2 < 3 stays
     }
 
     @Test("ranges are contiguous, non-empty and together cover 0..<count")

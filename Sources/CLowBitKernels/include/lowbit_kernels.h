@@ -12,6 +12,11 @@ int lb_cpu_has_avx2_fma(void);
 /// (nested), or while another thread's job holds the pool (thread_pool.c).
 void lb_parallel_for(long chunks, int threads, void (*body)(void *context, long chunk), void *context);
 
+/// Adds `value` to `*counter` atomically (acquire-release) and returns the new value: chunks that
+/// share a piece of output count their parts, and the one that completes it sees every other's
+/// writes to it (thread_pool.c).
+long lb_atomic_add(long *counter, long value);
+
 /// NHWC im2col: input [batch, height, width, channels] -> columns
 /// [batch * outH * outW, kernelH * kernelW * channels], taps in (kh, kw, c) order; padded taps are 0.
 void lb_im2col_nhwc(const float *input, int batch, int height, int width, int channels,
