@@ -78,9 +78,8 @@ public struct Int8Winograd: Sendable {
         }
     }
 
-    /// ``accumulate(_:batch:path:)`` with `epilogue` for finished rows, each row once: each chunk's
-    /// own rows on the thread that computed them, and, when the image has few tile rows (chunks of
-    /// tiles), the rows no chunk finished alone after the chunks.
+    /// ``accumulate(_:batch:path:)`` with `epilogue` for finished rows, each row once, on the thread
+    /// that computed the last of its tiles (``WinogradTiling/forChunks(work:tiles:rows:)``).
     func accumulate(_ input: Input, batch: Int, path: KernelPath = .best,
                     epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) throws -> [Int32] {
         let (h, w, c, n) = (shape.inputHeight, shape.inputWidth, shape.inputChannels, shape.outputChannels)

@@ -79,7 +79,8 @@ struct Int8WinogradTests {
 
     /// Each chunk's epilogue gets whole output rows, every row exactly once: images of odd height (a
     /// last tile row of one output row) in a batch (chunks of tile rows), and small images (chunks
-    /// of 4-tile panels: a 14x14 image's 7-tile rows split between chunks, finished after them).
+    /// of 4-tile panels: a 14x14 image's 7-tile rows split between chunks, each finished by the
+    /// chunk that completes it).
     @Test("epilogue ranges cover every output row once", arguments: [(13, 9, 3, 16), (7, 7, 1, 64), (14, 14, 1, 32), (1, 30, 1, 16)])
     func epilogueRanges(height: Int, width: Int, batch: Int, channels: Int) throws {
         let shape = try Conv2DShape(inputHeight: height, inputWidth: width, inputChannels: channels, outputChannels: channels, kernelSize: 3,
