@@ -32,9 +32,8 @@ struct WinogradTiling {
     /// - with at least ``wholeTileRowsPerThread`` tile rows per thread, chunks of whole tile rows, each
     ///   calling `rows` for its own rows;
     /// - otherwise chunks of whole 4-tile panels (a chunk of 5 tiles would compute 8). A tile row split
-    ///   between chunks is counted (`lb_atomic_add`): the chunk that adds its last tiles calls `rows` for it.
-    ///   Before, those rows waited for every chunk and ran on one thread: 3 of the 7 tile rows of a
-    ///   14x14 layer at 2 threads.
+    ///   between chunks is counted (`lb_atomic_add`): the chunk that adds its last tiles calls `rows` for it,
+    ///   so no row waits for the end of the job (3 of a 14x14 layer's 7 tile rows did, on one thread).
     func forChunks(work: Int, tiles: (Range<Int>) -> Void, rows: (Range<Int>) -> Void) {
         if tileRows >= Self.wholeTileRowsPerThread * Parallel.threadCount {
             Parallel.forChunks(tileRows, work: work, grain: .fine) { range in
@@ -50,18 +49,19 @@ struct WinogradTiling {
             Parallel.forChunks((tileCount + panel - 1) / panel, work: work, grain: .fine) { range in
                 let first = range.lowerBound * panel, end = min(tileCount, range.upperBound * panel)
                 tiles(first..<end)
-                // Tile rows this chunk completes, in runs of consecutive ones.
-                var run = first / tilesWide..<first / tilesWide
-                for u in (first / tilesWide)...((end - 1) / tilesWide) {
+                // The tile rows this chunk completes, passed on in runs of consecutive ones.
+                let (top, bottom) = (first / tilesWide, (end - 1) / tilesWide)
+                var start: Int?
+                for u in top...bottom {
                     let mine = min(end, (u + 1) * tilesWide) - max(first, u * tilesWide)
                     if mine == tilesWide || lb_atomic_add(counts + u, mine) == tilesWide {
-                        run = run.isEmpty ? u..<(u + 1) : run.lowerBound..<(u + 1)
-                    } else if !run.isEmpty {
-                        rows(firstRow(run.lowerBound)..<firstRow(run.upperBound))
-                        run = (u + 1)..<(u + 1)
+                        start = start ?? u
+                    } else if let open = start {
+                        rows(firstRow(open)..<firstRow(u))
+                        start = nil
                     }
                 }
-                if !run.isEmpty { rows(firstRow(run.lowerBound)..<firstRow(run.upperBound)) }
+                if let open = start { rows(firstRow(open)..<firstRow(bottom + 1)) }
             }
         }
     }
