@@ -15,11 +15,12 @@
 //
 // Popcount. Two AVX2 tiles share the layout:
 // - nibble lookup (lbr_popcount_bytes), 2 rows x 16 outputs: byte counters, folded into 64-bit
-//   lanes with vpsadbw every 31 words (8 * 31 < 256); best for short rows (K < 1024 bits);
+//   lanes with vpsadbw every 31 words (8 * 31 < 256); best for rows of up to 24 words (K <= 1536 bits);
 // - one carry-save level of Harley-Seal, 1 row x 16 outputs: for two consecutive words v0, v1 and a
 //   running `ones`, carry = majority(ones, v0, v1) and ones = ones ^ v0 ^ v1, which keeps
 //   popcount(all words so far) = popcount(ones) + 2 * sum popcount(carries), so one popcount
-//   covers two words; 13% faster at K = 4096, 8% slower at K = 576, hence the switch at 16 words.
+//   covers two words; 5% faster at K = 4096 and at 31 words, 2-7% slower at 16-24 words and 14%
+//   slower at 9 (against the written-out 2 x 16 lookup tile), hence the switch at 25 words.
 // The portable path runs the same layout with scalar popcounts.
 #include "internal.h"
 
@@ -192,13 +193,39 @@ LBR_INLINE void run_tile(int carry_save, int rows, int groups, const uint64_t *a
     }
 }
 
-/// `koff` NULL (a literal in bgemm_avx2, so the lookups fold away): word k of row m is a[m * lda + k];
-/// otherwise a[m * lda + koff[k]] (lbr_bgemm_gathered).
-LBR_INLINE void bgemm_avx2_tiles(const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
-                                 const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
-                                 int32_t *out, size_t ldo) {
+/// The common tile of short rows: two rows x 16 outputs by nibble lookup, every output present and
+/// the byte counters folded once (words <= 31). Written out rather than through run_tile, whose
+/// blocks of 31 words and per-group stores cost ~15% at 9 words and ~50% at 3 and 5 words
+/// (docs/RUNTIME.md, "Binary GEMM").
+LBR_INLINE void short_tile_2x16(const uint64_t *x0, const uint64_t *x1, const size_t *koff, const uint64_t *wg,
+                                size_t words, int32_t depth_bits, int32_t *dst, size_t ldo) {
+    const __m256i zero = _mm256_setzero_si256();
+    const size_t group_stride = words * 4;
+    __m256i bytes[8];
+    for (int t = 0; t < 8; t++) bytes[t] = zero;
+    for (size_t k = 0; k < words; k++) {
+        __m256i y[4];
+        for (int g = 0; g < 4; g++) y[g] = load_group_word(wg + g * group_stride, k);
+        const __m256i u = _mm256_set1_epi64x((long long)x0[word_offset(koff, k)]);
+        const __m256i v = _mm256_set1_epi64x((long long)x1[word_offset(koff, k)]);
+        for (int g = 0; g < 4; g++) {
+            bytes[g] = _mm256_add_epi8(bytes[g], lbr_popcount_bytes(_mm256_xor_si256(u, y[g])));
+            bytes[4 + g] = _mm256_add_epi8(bytes[4 + g], lbr_popcount_bytes(_mm256_xor_si256(v, y[g])));
+        }
+    }
+    for (int r = 0; r < 2; r++) {
+        for (int g = 0; g < 4; g += 2) {
+            store_group_pair(_mm256_sad_epu8(bytes[4 * r + g], zero), _mm256_sad_epu8(bytes[4 * r + g + 1], zero), depth_bits,
+                             dst + (size_t)r * ldo + 4 * (size_t)g);
+        }
+    }
+}
+
+/// `carry_save` is a literal at both call sites, so each loop holds only its own tiles.
+LBR_INLINE void bgemm_avx2_tile_loop(int carry_save, const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin,
+                                     size_t row_end, const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
+                                     int32_t *out, size_t ldo) {
     const size_t groups = lbr_round_up(n, 4) / 4;
-    const int carry_save = words >= 16;
     const size_t tile_rows = carry_save ? 1 : 2;
     // Column blocks of about 16 KB of weights stay in L1 while every row of the range passes.
     size_t block = 16384 / (words * 32);
@@ -207,7 +234,14 @@ LBR_INLINE void bgemm_avx2_tiles(const uint64_t *a, size_t lda, const size_t *ko
         size_t ge = lbr_min(groups, gb + block);
         for (size_t m = row_begin; m < row_end; m += tile_rows) {
             int rows = (int)lbr_min(tile_rows, row_end - m);
-            for (size_t g = gb; g < ge; g += 4) {
+            size_t g = gb;
+            if (!carry_save && rows == 2) {
+                for (; g + 4 <= ge && 4 * (g + 4) <= n; g += 4) {
+                    short_tile_2x16(a + m * lda, a + (m + 1) * lda, koff, packed_w + g * words * 4, words, depth_bits,
+                                    out + m * ldo + 4 * g, ldo);
+                }
+            }
+            for (; g < ge; g += 4) {
                 int count = (int)lbr_min(4, ge - g);
                 const uint64_t *wg = packed_w + g * words * 4;
                 const uint64_t *x = a + m * lda;
@@ -222,6 +256,18 @@ LBR_INLINE void bgemm_avx2_tiles(const uint64_t *a, size_t lda, const size_t *ko
                 }
             }
         }
+    }
+}
+
+/// `koff` NULL (a literal in bgemm_avx2, so the lookups fold away): word k of row m is a[m * lda + k];
+/// otherwise a[m * lda + koff[k]] (lbr_bgemm_gathered).
+LBR_INLINE void bgemm_avx2_tiles(const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
+                                 const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
+                                 int32_t *out, size_t ldo) {
+    if (words >= 25) {
+        bgemm_avx2_tile_loop(1, a, lda, koff, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
+    } else {
+        bgemm_avx2_tile_loop(0, a, lda, koff, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
     }
 }
 

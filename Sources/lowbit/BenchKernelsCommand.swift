@@ -15,13 +15,19 @@ struct BenchKernelsCommand: ParsableCommand {
 
     @Option(help: "Comma-separated thread counts.") var threads = "1,2"
     @Option(name: .customLong("repeat"), help: "Timed runs per kernel (the best is kept).") var repetitions = 5
+    @Option(help: "Run only the kernels whose name or shape contains this text (case-insensitive), e.g. \"binary conv\" or \"@16x16\".")
+    var filter: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let threadCounts = try parseIntList(threads, option: "--threads")
         guard repetitions >= 1 else { throw ValidationError("--repeat must be >= 1") }
         var rng = SeededGenerator(seed: 5)
-        let cases = try KernelBenchmarks.cases(rng: &rng)
+        let cases = try KernelBenchmarks.cases(rng: &rng).filter { benchmark in
+            guard let filter, !filter.isEmpty else { return true }
+            return benchmark.name.localizedCaseInsensitiveContains(filter) || benchmark.shape.localizedCaseInsensitiveContains(filter)
+        }
+        guard !cases.isEmpty else { throw ValidationError("no kernel matches --filter \(filter ?? "")") }
         var rows = [KernelBenchmarkRow]()
         for threadCount in threadCounts {
             Parallel.threadCount = threadCount

@@ -45,8 +45,9 @@ struct BinaryGEMMTests {
     func gatheredRows(path: KernelPath) {
         var rng = SeededGenerator(seed: 24)
         for trial in 0..<3_000 {
-            // Short rows take the lookup tile, rows of 16 words and more the carry-save tile.
-            let words = trial % 4 == 0 ? 16 + rng.nextInt(below: 12) : 1 + rng.nextInt(below: 10)
+            // Rows of up to 24 words take the lookup tiles (the written-out 2 x 16 one where whole), longer
+            // rows the carry-save tile.
+            let words = trial % 4 == 0 ? 16 + rng.nextInt(below: 16) : 1 + rng.nextInt(below: 10)
             let m = 1 + rng.nextInt(below: 9), n = 1 + rng.nextInt(below: 37), stride = 1 + rng.nextInt(below: 4)
             let offsets = (0..<words).map { _ in rng.nextInt(below: 40) }
             let source = (0..<(m - 1) * stride + 40).map { _ in rng.next() }
