@@ -65,6 +65,37 @@ struct BinaryGEMMTests {
         }
     }
 
+    @Test("rows of up to 31 words against 32 or more outputs (the AND-lookup tiles on nibble planes): every tile shape and remainder",
+          arguments: KernelPath.supported)
+    func nibblePlaneTiles(path: KernelPath) {
+        var rng = SeededGenerator(seed: 25)
+        for trial in 0..<1_500 {
+            // 32-90 outputs: tiles of 32, 16, 8 and 4 outputs and a partial last group; 26-31 words make
+            // column blocks of 8 groups, so the last block of 33-90 outputs takes the two-row tiles.
+            let words = trial % 3 == 0 ? 26 + rng.nextInt(below: 6) : 1 + rng.nextInt(below: 25)
+            let m = 1 + rng.nextInt(below: 7), n = 32 + rng.nextInt(below: 59), depth = 64 * words - rng.nextInt(below: 64)
+            let a = rng.packedBits(rows: m, columns: depth), w = rng.packedBits(rows: n, columns: depth)
+            var packed = [UInt64](repeating: 0, count: lbr_bgemm_packed_weight_words(n, words))
+            lbr_bgemm_pack_weights(w.words, n, words, words, &packed)
+            // Output rows with 3 spare columns, which must stay untouched (a partial group stores only its outputs).
+            let begin = rng.nextInt(below: m), ldo = n + 3
+            var out = [Int32](repeating: 7, count: m * ldo)
+            if trial % 2 == 0 {
+                lbr_bgemm(path.isa, a.words, words, begin, m, packed, n, words, Int32(depth), &out, ldo)
+            } else {
+                let offsets = (0..<words).map { $0 }   // gathered in place: the same rows
+                lbr_bgemm_gathered(path.isa, a.words, words, offsets, begin, m, packed, n, words, Int32(depth), &out, ldo)
+            }
+            let expected = Self.reference(a, w)
+            for i in 0..<m {
+                let row = Array(out[(i * ldo)..<(i * ldo + n)]), spare = out[(i * ldo + n)..<((i + 1) * ldo)]
+                #expect(row == (i >= begin ? Array(expected[(i * n)..<((i + 1) * n)]) : [Int32](repeating: 7, count: n)),
+                        "m \(m) n \(n) words \(words) row \(i)")
+                #expect(spare.allSatisfy { $0 == 7 }, "m \(m) n \(n) words \(words) row \(i)")
+            }
+        }
+    }
+
     @Test("a row range computes those rows only", arguments: KernelPath.supported)
     func rowRanges(path: KernelPath) {
         var rng = SeededGenerator(seed: 23)
