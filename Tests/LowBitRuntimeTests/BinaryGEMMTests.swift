@@ -12,6 +12,13 @@ struct BinaryGEMMTests {
         return out
     }
 
+    /// The weights as the kernels take them (lbr_bgemm_pack_weights), `words` words per row.
+    static func packed(_ w: PackedBits, words: Int) -> [UInt64] {
+        var packed = [UInt64](repeating: 0, count: lbr_bgemm_packed_weight_words(w.rows, words))
+        lbr_bgemm_pack_weights(w.words, w.rows, words, words, &packed)
+        return packed
+    }
+
     @Test("equals the reference on odd shapes; K not a multiple of 64", arguments: KernelPath.supported)
     func matchesReference(path: KernelPath) throws {
         var rng = SeededGenerator(seed: 21)
@@ -45,17 +52,15 @@ struct BinaryGEMMTests {
     func gatheredRows(path: KernelPath) {
         var rng = SeededGenerator(seed: 24)
         for trial in 0..<3_000 {
-            // Rows of up to 24 words take the lookup tiles (the written-out 2 x 16 one where whole), longer
-            // rows the carry-save tile.
+            // Fewer than 32 outputs: rows of up to 24 words take the XOR lookup tiles (the written-out 2 x 16
+            // one where whole), longer rows the carry-save tile; 32 or more, the AND tiles up to 31 words.
             let words = trial % 4 == 0 ? 16 + rng.nextInt(below: 16) : 1 + rng.nextInt(below: 10)
             let m = 1 + rng.nextInt(below: 9), n = 1 + rng.nextInt(below: 37), stride = 1 + rng.nextInt(below: 4)
             let offsets = (0..<words).map { _ in rng.nextInt(below: 40) }
             let source = (0..<(m - 1) * stride + 40).map { _ in rng.next() }
             var rows = PackedBits(rows: m, columns: 64 * words)
             for r in 0..<m { for k in 0..<words { rows.words[r * words + k] = source[r * stride + offsets[k]] } }
-            let w = rng.packedBits(rows: n, columns: 64 * words)
-            var packed = [UInt64](repeating: 0, count: lbr_bgemm_packed_weight_words(n, words))
-            lbr_bgemm_pack_weights(w.words, n, words, words, &packed)
+            let w = rng.packedBits(rows: n, columns: 64 * words), packed = Self.packed(w, words: words)
             let rowBegin = rng.nextInt(below: m)
             var out = [Int32](repeating: 7, count: m * n)
             lbr_bgemm_gathered(path.isa, source, stride, offsets, rowBegin, m, packed, n, words, Int32(64 * words), &out, n)
@@ -75,8 +80,7 @@ struct BinaryGEMMTests {
             let words = trial % 3 == 0 ? 26 + rng.nextInt(below: 6) : 1 + rng.nextInt(below: 25)
             let m = 1 + rng.nextInt(below: 7), n = 32 + rng.nextInt(below: 59), depth = 64 * words - rng.nextInt(below: 64)
             let a = rng.packedBits(rows: m, columns: depth), w = rng.packedBits(rows: n, columns: depth)
-            var packed = [UInt64](repeating: 0, count: lbr_bgemm_packed_weight_words(n, words))
-            lbr_bgemm_pack_weights(w.words, n, words, words, &packed)
+            let packed = Self.packed(w, words: words)
             // Output rows with 3 spare columns, which must stay untouched (a partial group stores only its outputs).
             let begin = rng.nextInt(below: m), ldo = n + 3
             var out = [Int32](repeating: 7, count: m * ldo)
@@ -102,8 +106,7 @@ struct BinaryGEMMTests {
         for _ in 0..<500 {
             let m = 2 + rng.nextInt(below: 9), n = 1 + rng.nextInt(below: 20), depth = 1 + rng.nextInt(below: 1100)
             let a = rng.packedBits(rows: m, columns: depth), w = rng.packedBits(rows: n, columns: depth)
-            var packed = [UInt64](repeating: 0, count: lbr_bgemm_packed_weight_words(n, w.wordsPerRow))
-            lbr_bgemm_pack_weights(w.words, n, w.wordsPerRow, w.wordsPerRow, &packed)
+            let packed = Self.packed(w, words: w.wordsPerRow)
             let begin = rng.nextInt(below: m), end = begin + 1 + rng.nextInt(below: m - begin)
             var out = [Int32](repeating: 7, count: m * n)
             lbr_bgemm(path.isa, a.words, a.wordsPerRow, begin, end, packed, n, w.wordsPerRow, Int32(depth), &out, n)
