@@ -13,21 +13,24 @@
 // along K by about 5% at K = 4096 and by 45% at K = 576, where K-vectorized tiles pay for their
 // tails and their horizontal sums.
 //
-// Popcount, short rows (up to LBR_BGEMM_PLANE_WORDS = 31 words): AND with pre-split nibbles.
-// popcount(a XOR w) = popcount(a) + popcount(w) - 2 * popcount(a AND w), and popcount(a AND w) is
-// a nibble lookup of (a & 0x0F..) & w_lo plus one of ((a >> 4) & 0x0F..) & w_hi, where
-// w_lo = w & 0x0F.. and w_hi = (w >> 4) & 0x0F.. are stored beside the interleaved weights (two
-// "nibble planes" in the same 4-row interleave) with popcount(w) per row. The activation word is
-// split once per row and word, so a (row, 4 outputs, word) step is 2 ANDs, 2 vpshufb and 2 adds
-// instead of the XOR lookup's XOR, shift, 2 ANDs, 2 vpshufb and 2 adds; popcount(a) is a scalar
-// popcnt per word. Byte counters need no fold below 32 words (8 * 31 < 256). Tiles are one row x
-// 32 outputs (then 16, 8, 4). Measured in a C harness (docs/RUNTIME.md, "Binary GEMM"): ~1.27x the
-// XOR-lookup 2 x 16 tile at 9 words.
-//
-// Popcount, long rows: one carry-save level of Harley-Seal, 1 row x 16 outputs: for two consecutive
-// words v0, v1 and a running `ones`, carry = majority(ones, v0, v1) and ones = ones ^ v0 ^ v1, which
-// keeps popcount(all words so far) = popcount(ones) + 2 * sum popcount(carries), so one popcount
-// covers two words, folded with vpsadbw every 62 words.
+// Popcount: three AVX2 tiles (docs/RUNTIME.md, "Binary GEMM", has the measurements).
+// - AND lookup on nibble planes, for rows of up to LBR_BGEMM_PLANE_WORDS = 31 words against 32 or more
+//   outputs, one row x 32 outputs (then 16, 8, 4). popcount(a XOR w) = popcount(a) + popcount(w) -
+//   2 * popcount(a AND w), and popcount(a AND w) is a nibble lookup of (a & 0x0F..) & w_lo plus one
+//   of ((a >> 4) & 0x0F..) & w_hi, where w_lo = w & 0x0F.. and w_hi = (w >> 4) & 0x0F.. are stored
+//   beside the interleaved weights (two "nibble planes" in the same 4-row interleave) with
+//   -2 * popcount(w) per row. The activation word is split once per row and word, so a (row, 4
+//   outputs, word) step is 2 ANDs, 2 vpshufb and 2 adds instead of the XOR lookup's XOR, shift,
+//   2 ANDs, 2 vpshufb and 2 adds; popcount(a) is a scalar popcnt per word. Byte counters need no
+//   fold below 32 words (8 * 31 < 256). ~1.15-1.3x the XOR lookup at 5-13 words.
+// - XOR nibble lookup (lbr_popcount_bytes), 2 rows x 16 outputs, byte counters folded into 64-bit
+//   lanes with vpsadbw every 31 words: rows of up to 24 words against fewer than 32 outputs (the
+//   AND tile's per-row costs made it 20% slower at 16 outputs x 3 words); whole 2 x 16 tiles are
+//   written out (short_tile_2x16).
+// - one carry-save level of Harley-Seal, 1 row x 16 outputs, for longer rows: for two consecutive
+//   words v0, v1 and a running `ones`, carry = majority(ones, v0, v1) and ones = ones ^ v0 ^ v1,
+//   which keeps popcount(all words so far) = popcount(ones) + 2 * sum popcount(carries), so one
+//   popcount covers two words.
 // The portable path runs the interleaved layout with scalar popcounts.
 #include "internal.h"
 
@@ -106,10 +109,8 @@ static void bgemm_portable(const uint64_t *a, size_t lda, const size_t *koff, si
 
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
-/// Four 64-bit popcount sums -> depth - 2 * sum for the `valid` outputs of a group.
-LBR_INLINE void store_group(__m256i sums, int32_t depth_bits, int32_t *dst, size_t valid) {
-    __m128i counts = lbr_low_dwords(sums);
-    __m128i result = _mm_sub_epi32(_mm_set1_epi32(depth_bits), _mm_add_epi32(counts, counts));
+/// Stores the `valid` (<= 4) first lanes of `result`.
+LBR_INLINE void store_dwords(__m128i result, int32_t *dst, size_t valid) {
     if (valid == 4) {
         _mm_storeu_si128((__m128i *)dst, result);
     } else {
@@ -119,11 +120,22 @@ LBR_INLINE void store_group(__m256i sums, int32_t depth_bits, int32_t *dst, size
     }
 }
 
-/// store_group for two groups (8 outputs): the low dwords of both interleaved by a blend, put in
-/// order by one permute.
-LBR_INLINE void store_group_pair(__m256i first, __m256i second, int32_t depth_bits, int32_t *dst) {
+/// Four 64-bit popcount sums -> depth - 2 * sum for the `valid` outputs of a group.
+LBR_INLINE void store_group(__m256i sums, int32_t depth_bits, int32_t *dst, size_t valid) {
+    __m128i counts = lbr_low_dwords(sums);
+    store_dwords(_mm_sub_epi32(_mm_set1_epi32(depth_bits), _mm_add_epi32(counts, counts)), dst, valid);
+}
+
+/// The low dwords of two groups' 64-bit lanes in output order: interleaved by a blend, put in order by
+/// one permute.
+LBR_INLINE __m256i low_dwords_pair(__m256i first, __m256i second) {
     __m256i counts = _mm256_blend_epi32(first, _mm256_slli_epi64(second, 32), 0xAA);   // f0 s0 f1 s1 f2 s2 f3 s3
-    counts = _mm256_permutevar8x32_epi32(counts, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+    return _mm256_permutevar8x32_epi32(counts, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+}
+
+/// store_group for two groups (8 outputs): one subtract and one 256-bit store.
+LBR_INLINE void store_group_pair(__m256i first, __m256i second, int32_t depth_bits, int32_t *dst) {
+    const __m256i counts = low_dwords_pair(first, second);
     _mm256_storeu_si256((__m256i *)dst, _mm256_sub_epi32(_mm256_set1_epi32(depth_bits), _mm256_add_epi32(counts, counts)));
 }
 
@@ -286,64 +298,48 @@ LBR_INLINE void bgemm_avx2_tile_loop(int carry_save, const uint64_t *a, size_t l
     }
 }
 
-/// Short rows (see the file comment): `rows` (1 or 2) rows x `groups` groups of 4 outputs (literals,
-/// rows * groups <= 8) by the AND lookup on the nibble planes `planes` (this tile's first group),
-/// then depth - 2 * popcount(a XOR w) from popcount(a) (`ones_a`, per row) and the weight rows'
-/// -2 * popcount(w) (`minus_two_ones_w`). The last group has `valid` outputs.
-LBR_INLINE void plane_tile(int rows, int groups, const uint64_t *x, size_t lda, const size_t *koff, const uint64_t *planes,
-                           const int32_t *minus_two_ones_w, size_t words, const uint64_t *ones_a, int32_t depth_bits, int32_t *dst,
-                           size_t ldo, size_t valid) {
+/// The AND tile (see the file comment): one row x `groups` (a literal, <= 8) groups of 4 outputs on the
+/// nibble planes `planes` (this tile's first group), then depth - 2 * popcount(a XOR w) from
+/// popcount(a) (`ones_a`) and the weight rows' -2 * popcount(w) (`minus_two_ones_w`). The last group
+/// has `valid` outputs.
+LBR_INLINE void plane_tile(int groups, const uint64_t *x, const size_t *koff, const uint64_t *planes,
+                           const int32_t *minus_two_ones_w, size_t words, uint64_t ones_a, int32_t depth_bits, int32_t *dst,
+                           size_t valid) {
     const __m256i zero = _mm256_setzero_si256(), nibbles = _mm256_set1_epi8(0x0F);
     const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                                            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     const size_t group_stride = words * 8;
     __m256i bytes[8];
-    for (int t = 0; t < rows * groups; t++) bytes[t] = zero;
+    for (int g = 0; g < groups; g++) bytes[g] = zero;
     for (size_t k = 0; k < words; k++) {
-        for (int r = 0; r < rows; r++) {
-            const __m256i word = _mm256_set1_epi64x((long long)x[(size_t)r * lda + word_offset(koff, k)]);
-            const __m256i low = _mm256_and_si256(word, nibbles), high = _mm256_and_si256(_mm256_srli_epi16(word, 4), nibbles);
-            for (int g = 0; g < groups; g++) {
-                const __m256i *w = (const __m256i *)(planes + (size_t)g * group_stride + 8 * k);
-                const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(low, _mm256_loadu_si256(w)));
-                const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(high, _mm256_loadu_si256(w + 1)));
-                bytes[r * groups + g] = _mm256_add_epi8(bytes[r * groups + g], _mm256_add_epi8(lo, hi));
-            }
+        const __m256i word = _mm256_set1_epi64x((long long)x[word_offset(koff, k)]);
+        const __m256i low = _mm256_and_si256(word, nibbles), high = _mm256_and_si256(_mm256_srli_epi16(word, 4), nibbles);
+        for (int g = 0; g < groups; g++) {
+            const __m256i *w = (const __m256i *)(planes + (size_t)g * group_stride + 8 * k);
+            const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(low, _mm256_loadu_si256(w)));
+            const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(high, _mm256_loadu_si256(w + 1)));
+            bytes[g] = _mm256_add_epi8(bytes[g], _mm256_add_epi8(lo, hi));
         }
     }
     // depth - 2 * popcount(a XOR w) = (depth - 2 * popcount(a)) - 2 * popcount(w) + 4 * popcount(a AND w).
-    for (int r = 0; r < rows; r++) {
-        const __m256i row_base = _mm256_set1_epi32(depth_bits - 2 * (int32_t)ones_a[r]);
-        int32_t *row = dst + (size_t)r * ldo;
-        int g = 0;
-        for (; g + 2 < groups || (g + 2 == groups && valid == 4); g += 2) {
-            // Both groups' low dwords in order (blend, permute), as store_group_pair.
-            __m256i both = _mm256_blend_epi32(_mm256_sad_epu8(bytes[r * groups + g], zero),
-                                              _mm256_slli_epi64(_mm256_sad_epu8(bytes[r * groups + g + 1], zero), 32), 0xAA);
-            both = _mm256_permutevar8x32_epi32(both, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
-            const __m256i w = _mm256_loadu_si256((const __m256i *)(minus_two_ones_w + 4 * g));
-            _mm256_storeu_si256((__m256i *)(row + 4 * g), _mm256_add_epi32(_mm256_add_epi32(row_base, w), _mm256_slli_epi32(both, 2)));
-        }
-        for (; g < groups; g++) {
-            const __m128i both = lbr_low_dwords(_mm256_sad_epu8(bytes[r * groups + g], zero));
-            const __m128i w = _mm_loadu_si128((const __m128i *)(minus_two_ones_w + 4 * g));
-            const __m128i result = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(row_base), w), _mm_slli_epi32(both, 2));
-            const size_t count = g == groups - 1 ? valid : 4;
-            if (count == 4) {
-                _mm_storeu_si128((__m128i *)(row + 4 * g), result);
-            } else {
-                int32_t lanes[4];
-                _mm_storeu_si128((__m128i *)lanes, result);
-                memcpy(row + 4 * g, lanes, count * sizeof(int32_t));
-            }
-        }
+    const __m256i base = _mm256_set1_epi32(depth_bits - 2 * (int32_t)ones_a);
+    int g = 0;
+    for (; g + 2 < groups || (g + 2 == groups && valid == 4); g += 2) {
+        const __m256i both = low_dwords_pair(_mm256_sad_epu8(bytes[g], zero), _mm256_sad_epu8(bytes[g + 1], zero));
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(minus_two_ones_w + 4 * g));
+        _mm256_storeu_si256((__m256i *)(dst + 4 * g), _mm256_add_epi32(_mm256_add_epi32(base, w), _mm256_slli_epi32(both, 2)));
+    }
+    for (; g < groups; g++) {
+        const __m128i both = lbr_low_dwords(_mm256_sad_epu8(bytes[g], zero));
+        const __m128i w = _mm_loadu_si128((const __m128i *)(minus_two_ones_w + 4 * g));
+        store_dwords(_mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(base), w), _mm_slli_epi32(both, 2)), dst + 4 * g,
+                     g == groups - 1 ? valid : 4);
     }
 }
 
-/// Rows of up to LBR_BGEMM_PLANE_WORDS words over column blocks that keep ~16 KB of planes in L1:
-/// tiles of one row x 32 outputs where a block has them (then 16, 8, 4), otherwise two rows x 16,
-/// 8, 4 outputs, which spread each row's fixed costs (16 and 32 outputs: 1.5x one-row tiles at 3-5
-/// words). The last group may be partial.
+/// Rows of up to LBR_BGEMM_PLANE_WORDS words against 32 or more outputs: AND tiles of 32 outputs,
+/// then 16, 8 and 4 (the last group possibly partial), one row at a time over column blocks that keep
+/// ~16 KB of planes in L1.
 LBR_INLINE void plane_rows(const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
                            const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits, int32_t *out, size_t ldo) {
     const size_t groups = lbr_round_up(n, 4) / 4;
@@ -353,30 +349,19 @@ LBR_INLINE void plane_rows(const uint64_t *a, size_t lda, const size_t *koff, si
     block = block < 8 ? 8 : block / 8 * 8;
     for (size_t gb = 0; gb < groups; gb += block) {
         const size_t ge = lbr_min(groups, gb + block);
-        const size_t step = ge - gb >= 8 ? 1 : 2;
-        for (size_t m = row_begin; m < row_end; m += step) {
+        for (size_t m = row_begin; m < row_end; m++) {
             const uint64_t *x = a + m * lda;
-            const int pair = step == 2 && m + 1 < row_end;
-            uint64_t ones_a[2] = {0, 0};
-            for (size_t k = 0; k < words; k++) {
-                ones_a[0] += (uint64_t)__builtin_popcountll(x[word_offset(koff, k)]);
-                if (pair) ones_a[1] += (uint64_t)__builtin_popcountll(x[lda + word_offset(koff, k)]);
-            }
+            uint64_t ones_a = 0;
+            for (size_t k = 0; k < words; k++) ones_a += (uint64_t)__builtin_popcountll(x[word_offset(koff, k)]);
             int32_t *dst = out + m * ldo;
             size_t g = gb;
-#define LBR_PLANE_TILE(R, G) \
-            plane_tile(R, G, x, lda, koff, planes + g * words * 8, minus_two_ones_w + 4 * g, words, ones_a, depth_bits, dst + 4 * g, ldo, \
+#define LBR_PLANE_TILE(G) \
+            plane_tile(G, x, koff, planes + g * words * 8, minus_two_ones_w + 4 * g, words, ones_a, depth_bits, dst + 4 * g, \
                        lbr_min(4, n - 4 * (g + G - 1)))
-            if (!pair) {
-                for (; g + 8 <= ge; g += 8) LBR_PLANE_TILE(1, 8);
-                if (g + 4 <= ge) { LBR_PLANE_TILE(1, 4); g += 4; }
-                if (g + 2 <= ge) { LBR_PLANE_TILE(1, 2); g += 2; }
-                if (g < ge) LBR_PLANE_TILE(1, 1);
-            } else {
-                for (; g + 4 <= ge; g += 4) LBR_PLANE_TILE(2, 4);
-                if (g + 2 <= ge) { LBR_PLANE_TILE(2, 2); g += 2; }
-                if (g < ge) LBR_PLANE_TILE(2, 1);
-            }
+            for (; g + 8 <= ge; g += 8) LBR_PLANE_TILE(8);
+            if (g + 4 <= ge) { LBR_PLANE_TILE(4); g += 4; }
+            if (g + 2 <= ge) { LBR_PLANE_TILE(2); g += 2; }
+            if (g < ge) LBR_PLANE_TILE(1);
 #undef LBR_PLANE_TILE
         }
     }

@@ -75,9 +75,9 @@ struct BinaryGEMMTests {
     func nibblePlaneTiles(path: KernelPath) {
         var rng = SeededGenerator(seed: 25)
         for trial in 0..<1_500 {
-            // 32-90 outputs: tiles of 32, 16, 8 and 4 outputs and a partial last group; 26-31 words make
-            // column blocks of 8 groups, so the last block of 33-90 outputs takes the two-row tiles.
-            let words = trial % 3 == 0 ? 26 + rng.nextInt(below: 6) : 1 + rng.nextInt(below: 25)
+            // 32-90 outputs: tiles of 32, 16, 8 and 4 outputs and a partial last group; 17-31 words make
+            // column blocks of 32 outputs, so a block of its own holds the remainder.
+            let words = trial % 3 == 0 ? 17 + rng.nextInt(below: 15) : 1 + rng.nextInt(below: 16)
             let m = 1 + rng.nextInt(below: 7), n = 32 + rng.nextInt(below: 59), depth = 64 * words - rng.nextInt(below: 64)
             let a = rng.packedBits(rows: m, columns: depth), w = rng.packedBits(rows: n, columns: depth)
             let packed = Self.packed(w, words: words)
