@@ -37,15 +37,20 @@
 enum { LBR_BGEMM_PLANE_WORDS = 31 };
 #define LBR_LOW_NIBBLES 0x0F0F0F0F0F0F0F0FULL
 
+/// Whether the packed weights hold nibble planes and the AVX2 kernel runs the AND tiles on them: rows
+/// of up to 31 words against 32 or more outputs (the file comment).
+static int uses_planes(size_t n, size_t words) { return words <= LBR_BGEMM_PLANE_WORDS && n >= 32; }
+
 size_t lbr_bgemm_packed_weight_words(size_t n, size_t words) {
     const size_t rows = lbr_round_up(n, 4);
     // The interleaved words, then for short rows the two nibble planes and -2 * popcount(row) as
     // int32, two to a word.
-    return rows * words + (words <= LBR_BGEMM_PLANE_WORDS ? rows * words * 2 + rows / 2 : 0);
+    return rows * words + (uses_planes(n, words) ? rows * words * 2 + rows / 2 : 0);
 }
 
 void lbr_bgemm_pack_weights(const uint64_t *w, size_t n, size_t words, size_t ldw, uint64_t *packed) {
     const size_t groups = lbr_round_up(n, 4) / 4;
+    const int planed = uses_planes(n, words);
     uint64_t *planes = packed + groups * 4 * words;
     for (size_t g = 0; g < groups; g++) {
         for (size_t k = 0; k < words; k++) {
@@ -53,13 +58,13 @@ void lbr_bgemm_pack_weights(const uint64_t *w, size_t n, size_t words, size_t ld
                 const size_t row = 4 * g + r;
                 const uint64_t word = row < n ? w[row * ldw + k] : 0;
                 packed[(g * words + k) * 4 + r] = word;
-                if (words > LBR_BGEMM_PLANE_WORDS) continue;
+                if (!planed) continue;
                 planes[(g * words + k) * 8 + r] = word & LBR_LOW_NIBBLES;
                 planes[(g * words + k) * 8 + 4 + r] = (word >> 4) & LBR_LOW_NIBBLES;
             }
         }
     }
-    if (words > LBR_BGEMM_PLANE_WORDS) return;
+    if (!planed) return;
     int32_t *counts = (int32_t *)(planes + groups * 8 * words);
     for (size_t row = 0; row < groups * 4; row++) {
         int32_t ones = 0;
@@ -305,9 +310,7 @@ LBR_INLINE void bgemm_avx2_tile_loop(int carry_save, const uint64_t *a, size_t l
 LBR_INLINE void plane_tile(int groups, const uint64_t *x, const size_t *koff, const uint64_t *planes,
                            const int32_t *minus_two_ones_w, size_t words, uint64_t ones_a, int32_t depth_bits, int32_t *dst,
                            size_t valid) {
-    const __m256i zero = _mm256_setzero_si256(), nibbles = _mm256_set1_epi8(0x0F);
-    const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                           0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i zero = _mm256_setzero_si256(), nibbles = _mm256_set1_epi8(0x0F), table = lbr_nibble_popcounts();
     const size_t group_stride = words * 8;
     __m256i bytes[8];
     for (int g = 0; g < groups; g++) bytes[g] = zero;
@@ -372,7 +375,7 @@ LBR_INLINE void plane_rows(const uint64_t *a, size_t lda, const size_t *koff, si
 LBR_INLINE void bgemm_avx2_tiles(const uint64_t *a, size_t lda, const size_t *koff, size_t row_begin, size_t row_end,
                                  const uint64_t *packed_w, size_t n, size_t words, int32_t depth_bits,
                                  int32_t *out, size_t ldo) {
-    if (words <= LBR_BGEMM_PLANE_WORDS && n >= 32) {
+    if (uses_planes(n, words)) {
         plane_rows(a, lda, koff, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);
     } else if (words >= 25) {
         bgemm_avx2_tile_loop(1, a, lda, koff, row_begin, row_end, packed_w, n, words, depth_bits, out, ldo);

@@ -55,12 +55,16 @@ LBR_INLINE int lbr_use_avx2(lbr_isa isa) { return LBR_HAVE_AVX2 && isa == LBR_IS
 
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
+/// The 16-entry table of nibble popcounts in both 128-bit lanes, for vpshufb lookups.
+LBR_INLINE __m256i lbr_nibble_popcounts(void) {
+    return _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+}
+
 /// Per-byte popcount of a 256-bit vector with the nibble lookup table (Mula's method): each byte
 /// is split into its low and high nibble, vpshufb looks both up in a 16-entry table of nibble
 /// popcounts, and the two counts are added. A byte's count is at most 8.
 LBR_INLINE __m256i lbr_popcount_bytes(__m256i v) {
-    const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                           0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i table = lbr_nibble_popcounts();
     const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
     __m256i lo = _mm256_and_si256(v, low_nibbles);
     __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low_nibbles);

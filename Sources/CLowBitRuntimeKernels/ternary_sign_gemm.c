@@ -126,8 +126,7 @@ LBR_INLINE __m256i ts_load_x(const uint64_t *row, size_t b, size_t words) {
 LBR_INLINE void ts_tile(int R, int C, const uint64_t *a, size_t lda, size_t i, size_t j, const uint8_t *packed, size_t blocks,
                         size_t words, const int32_t *nonzero_sums, int32_t *dots, size_t ldd, const float *unit,
                         const float *bias, float *out, size_t ldo) {
-    const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                           0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i table = lbr_nibble_popcounts();
     const __m256i nibbles = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     __m256i wide[4 * 2], acc[4 * 2];
     for (int t = 0; t < R * C; t++) wide[t] = acc[t] = _mm256_setzero_si256();
