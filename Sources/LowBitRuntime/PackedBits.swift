@@ -36,8 +36,8 @@ public struct PackedBits: Sendable, Equatable {
         words = [UInt64](repeating: 0, count: rows * self.wordsPerRow)
     }
 
-    /// Words left uninitialized, for kernels that write every word of every row (lbr_output_bits,
-    /// lbr_output_residual): no zeroing pass before they run.
+    /// Words left uninitialized, for kernels that write every word of every row (lbr_pack_signs,
+    /// lbr_output_bits, lbr_output_residual): no zeroing pass before they run.
     init(uninitializedRows rows: Int, columns: Int) {
         self.rows = rows
         self.columns = columns
@@ -49,8 +49,11 @@ public struct PackedBits: Sendable, Equatable {
     /// Packs the signs of a row-major `rows` x `columns` matrix (rows split across threads when large).
     public init(packing values: [Float], rows: Int, columns: Int, path: KernelPath = .best) {
         precondition(values.count == rows * columns, "\(values.count) values for \(rows) x \(columns)")
-        self.init(rows: rows, columns: columns)
-        if rows == 0 || columns == 0 { return }
+        if rows == 0 || columns == 0 {
+            self.init(rows: rows, columns: columns)
+            return
+        }
+        self.init(uninitializedRows: rows, columns: columns)   // lbr_pack_signs writes every word, pad bits as 0
         let wordsPerRow = self.wordsPerRow
         values.withUnsafeBufferPointer { x in
             words.withUnsafeMutableBufferPointer { out in

@@ -2,6 +2,7 @@
 import Accelerate
 #else
 import CLowBitBLAS
+import Foundation   // dlopen / dlsym
 #endif
 
 /// Float GEMM through the platform BLAS (OpenBLAS on Linux, Accelerate on Apple platforms).
@@ -10,9 +11,23 @@ import CLowBitBLAS
 /// thread and LowBit splits the larger output dimension across ``Parallel`` chunks itself, so the
 /// whole toolkit runs on one threading runtime (shared/DESIGN.md section 4).
 public enum BLAS {
-    private static let pinOpenBLAS: Void = {
+    /// Pins OpenBLAS to one thread and stops the workers it started when it was loaded. OpenBLAS
+    /// creates them in its library constructor, before `main`, and each one spins on `sched_yield`
+    /// for about 2^28 cycles (~0.1 s) before it sleeps: on this 2-core machine that took one core for
+    /// the first ~110 ms of every process (perf, `lowbit bench MODEL --threads 2`), and with it half
+    /// of each of LowBit's two threads during `lowbit bench`'s timed runs. Lowering the thread count
+    /// alone does not stop spinning workers; `blas_thread_shutdown_` joins them (looked up at run
+    /// time: serial OpenBLAS builds have no workers and no such function). Runs once, on the first
+    /// BLAS call or the first parallel loop (``Parallel``), whichever comes first.
+    static let pinOpenBLAS: Void = {
         #if !canImport(Accelerate)
         openblas_set_num_threads(1)
+        if let program = dlopen(nil, RTLD_NOW) {
+            if let symbol = dlsym(program, "blas_thread_shutdown_") {
+                _ = unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)()
+            }
+            dlclose(program)
+        }
         #endif
     }()
 

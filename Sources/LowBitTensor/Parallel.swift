@@ -3,8 +3,8 @@ import Foundation
 
 /// The one threading runtime LowBit uses: contiguous chunks on a small persistent pool (`lb_parallel_for`).
 ///
-/// OpenBLAS is pinned to one thread (see ``BLAS``) so that its spinning workers never compete with
-/// these. Callers pass the amount of work and small jobs run inline.
+/// OpenBLAS is pinned to one thread and its workers stopped before the first parallel loop (see
+/// ``BLAS``) so that they never compete with these. Callers pass the amount of work and small jobs run inline.
 public enum Parallel {
     /// Threads used for parallel loops; defaults to the number of active processors.
     /// Override with the environment variable `LOWBIT_THREADS`.
@@ -51,6 +51,7 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        _ = BLAS.pinOpenBLAS   // OpenBLAS's own workers stopped before ours start
         withoutActuallyEscaping(body) { body in
             var job = ChunkJob(body: body, count: count, chunks: chunks)
             withUnsafeMutablePointer(to: &job) { pointer in
