@@ -130,4 +130,38 @@ LBR_INLINE void wino_window(const lbr_wino_geometry *g, const wino_cursor *at, c
         }                                                                                                      \
     }
 
+#if LBR_HAVE_AVX2
+LBR_AVX2_BEGIN
+/// The int8 kernels' products (winograd_int8.c, winograd_int8_f4.c): M for `tiles` tiles (rows[r]:
+/// the channel pairs of one tile position, int16) x `vectors` groups of 8 outputs (`u`: the weights
+/// of the panel's first output, pairs x n8 x 2 int16), stored to out[r] + 8e for the first `valid`
+/// rows; `tiles * vectors` <= 8 accumulators, both literals at the call so the inlined loop is
+/// specialized. 4 x 2 and 2 x 4 issue the same loads per vpmaddwd; 6 x 2 (12 accumulators) ran 5-10%
+/// slower on ResNet-20 shapes, as did unrolling the pairs by 4.
+LBR_INLINE void wino_int16_panel(int tiles, int vectors, const int16_t *const *rows, size_t pairs, const int16_t *u, size_t n8,
+                                 int32_t *const *out, size_t valid) {
+    __m256i acc[8];
+    for (int t = 0; t < tiles * vectors; t++) acc[t] = _mm256_setzero_si256();
+    for (size_t q = 0; q < pairs; q++) {
+        __m256i w[4];
+        for (int e = 0; e < vectors; e++) w[e] = _mm256_loadu_si256((const __m256i *)(u + (q * n8 + (size_t)e * 8) * 2));
+        for (int r = 0; r < tiles; r++) {
+            // A broadcast load: the pair of channels (2 x int16) as one 32-bit lane.
+            const __m256i x = _mm256_castps_si256(_mm256_broadcast_ss((const float *)(const void *)(rows[r] + 2 * q)));
+            for (int e = 0; e < vectors; e++) acc[r * vectors + e] = _mm256_add_epi32(acc[r * vectors + e], _mm256_madd_epi16(x, w[e]));
+        }
+    }
+    for (size_t r = 0; r < valid; r++)
+        for (int e = 0; e < vectors; e++) _mm256_storeu_si256((__m256i *)(out[r] + e * 8), acc[r * (size_t)vectors + (size_t)e]);
+}
+
+/// 16 channels of one input pixel widened to int16, or zeros in the padding (pixel NULL).
+LBR_INLINE __m256i wino_load16(const uint8_t *pixel, size_t c, int input_is_signed) {
+    if (pixel == NULL) return _mm256_setzero_si256();
+    const __m128i bytes = _mm_loadu_si128((const __m128i *)(pixel + c));
+    return input_is_signed ? _mm256_cvtepi8_epi16(bytes) : _mm256_cvtepu8_epi16(bytes);
+}
+LBR_AVX2_END
+#endif
+
 #endif

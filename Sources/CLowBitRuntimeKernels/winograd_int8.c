@@ -100,13 +100,6 @@ static void wino_block_portable(const void *input, int input_is_signed, const lb
 
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN
-/// 16 channels of input (b, y, x) widened to int16, or zeros in the padding.
-LBR_INLINE __m256i wino_load16(const uint8_t *pixel, size_t c, int input_is_signed) {
-    if (pixel == NULL) return _mm256_setzero_si256();
-    const __m128i bytes = _mm_loadu_si128((const __m128i *)(pixel + c));
-    return input_is_signed ? _mm256_cvtepi8_epi16(bytes) : _mm256_cvtepu8_epi16(bytes);
-}
-
 static void wino_input_avx2(const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
                             int16_t *v) {
     const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), vector_channels = channels / 16 * 16;
@@ -127,30 +120,10 @@ static void wino_input_avx2(const void *input, int input_is_signed, const lbr_wi
     }
 }
 
-/// M for WINO_ROWS tiles (rows[r]: cpad int16 of one tile position each) x `vectors` (1 or 2) groups
-/// of 8 outputs, stored to out[r] (+ 8 for the second group) for the first `valid` rows. 4 rows: 6
-/// (12 accumulators) ran 5-10% slower on ResNet-20 shapes, as did unrolling the pairs by 4.
-enum { WINO_ROWS = LBR_WINO_PANEL_TILES };
-LBR_INLINE void wino_panel(int vectors, const int16_t *const rows[WINO_ROWS], size_t pairs, const int16_t *u, size_t n8,
-                           int32_t *const out[WINO_ROWS], size_t valid) {
-    __m256i acc[WINO_ROWS * 2];
-    for (int t = 0; t < WINO_ROWS * vectors; t++) acc[t] = _mm256_setzero_si256();
-    for (size_t q = 0; q < pairs; q++) {
-        __m256i w[2];
-        for (int e = 0; e < vectors; e++) w[e] = _mm256_loadu_si256((const __m256i *)(u + (q * n8 + (size_t)e * 8) * 2));
-        for (int r = 0; r < WINO_ROWS; r++) {
-            // A broadcast load: the pair of channels (2 x int16) as one 32-bit lane.
-            const __m256i x = _mm256_castps_si256(_mm256_broadcast_ss((const float *)(const void *)(rows[r] + 2 * q)));
-            for (int e = 0; e < vectors; e++) acc[r * vectors + e] = _mm256_add_epi32(acc[r * vectors + e], _mm256_madd_epi16(x, w[e]));
-        }
-    }
-    for (size_t r = 0; r < valid; r++)
-        for (int e = 0; e < vectors; e++) _mm256_storeu_si256((__m256i *)(out[r] + e * 8), acc[r * (size_t)vectors + (size_t)e]);
-}
-
 static void wino_products_avx2(const int16_t *v, size_t count, size_t cpad, const int16_t *packed, size_t n8, int32_t *m) {
     const size_t pairs = cpad / 2;
-#define WINO_INT16_PANEL(vectors, rows, position, j, at, valid) wino_panel(vectors, rows, pairs, packed + ((position) * pairs * n8 + (j)) * 2, n8, at, valid)
+#define WINO_INT16_PANEL(vectors, rows, position, j, at, valid) \
+    wino_int16_panel(LBR_WINO_PANEL_TILES, vectors, rows, pairs, packed + ((position) * pairs * n8 + (j)) * 2, n8, at, valid)
     WINO_PRODUCTS(int16_t, int32_t, v, count, cpad, m, n8, WINO_INT16_PANEL)
 #undef WINO_INT16_PANEL
 }

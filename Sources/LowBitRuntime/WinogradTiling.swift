@@ -2,11 +2,14 @@ import CLowBitKernels
 import CLowBitRuntimeKernels
 import LowBitTensor
 
-/// How the Winograd F(2x2, 3x3) kernels (``Int8Winograd``, ``FloatConv2D``) cut an output into 2x2
-/// tiles and the tiles into chunks for threads. Tile t = (b * tilesHigh + ty) * tilesWide + tx covers
-/// output rows 2ty, 2ty + 1 and columns 2tx, 2tx + 1 of image b.
+/// How the Winograd kernels (``Int8Winograd``, ``FloatConv2D``) cut an output into square tiles (2x2
+/// for F(2x2, 3x3), 4x4 for F(4x4, 3x3)) and the tiles into chunks for threads. Tile t = (b *
+/// tilesHigh + ty) * tilesWide + tx covers output rows tile * ty ..< tile * (ty + 1) and the same
+/// columns of tx, of image b.
 struct WinogradTiling {
     let outputHeight: Int, outputWidth: Int
+    /// Outputs per tile side (2 or 4), and tiles per register panel of the kernel's products.
+    let tile: Int, panel: Int
     let tilesHigh: Int, tilesWide: Int
     /// Tile rows over the batch, and tiles.
     let tileRows: Int, tileCount: Int
@@ -16,22 +19,23 @@ struct WinogradTiling {
     /// the 7x7 ones from ~52 to ~47 (7 and 4 tile rows; 28x28 has 14).
     static let wholeTileRowsPerThread = 4
 
-    init(shape: Conv2DShape, batch: Int) {
+    init(shape: Conv2DShape, batch: Int, tile: Int = 2, panel: Int = Int(LBR_WINO_PANEL_TILES)) {
         (outputHeight, outputWidth) = (shape.outputHeight, shape.outputWidth)
-        (tilesHigh, tilesWide) = ((outputHeight + 1) / 2, (outputWidth + 1) / 2)
+        (self.tile, self.panel) = (tile, panel)
+        (tilesHigh, tilesWide) = ((outputHeight + tile - 1) / tile, (outputWidth + tile - 1) / tile)
         tileRows = batch * tilesHigh
         tileCount = tileRows * tilesWide
     }
 
     /// The first output row (pixel) of tile row u; u = tileRows gives the number of rows.
-    func firstRow(_ u: Int) -> Int { u / tilesHigh * outputHeight * outputWidth + min(2 * (u % tilesHigh), outputHeight) * outputWidth }
+    func firstRow(_ u: Int) -> Int { u / tilesHigh * outputHeight * outputWidth + min(tile * (u % tilesHigh), outputHeight) * outputWidth }
 
     /// Runs `tiles` over every tile once, in parallel chunks (`work` as ``Parallel/forChunks(_:work:grain:_:)``
     /// takes it), and `rows` once for every output row, after the tiles that write it, on the thread
     /// that wrote the last of them (while the rows are in its cache):
     /// - with at least ``wholeTileRowsPerThread`` tile rows per thread, chunks of whole tile rows, each
     ///   calling `rows` for its own rows;
-    /// - otherwise chunks of whole 4-tile panels (a chunk of 5 tiles would compute 8). A tile row split
+    /// - otherwise chunks of whole panels (with 4-tile panels, a chunk of 5 tiles would compute 8). A tile row split
     ///   between chunks is counted (`lb_atomic_add`): the chunk that adds its last tiles calls `rows` for it,
     ///   so no row waits for the end of the job (3 of a 14x14 layer's 7 tile rows did, on one thread).
     func forChunks(work: Int, tiles: (Range<Int>) -> Void, rows: (Range<Int>) -> Void) {
@@ -42,7 +46,6 @@ struct WinogradTiling {
             }
             return
         }
-        let panel = LBR_WINO_PANEL_TILES
         withUnsafeTemporaryAllocation(of: Int.self, capacity: tileRows) { written in
             written.initialize(repeating: 0)
             let counts = written.baseAddress!
@@ -67,9 +70,9 @@ struct WinogradTiling {
     }
 
     /// The input rows (b * inputHeight + y) that tiles `range` read, for a 'same' or 'valid' 3x3
-    /// window with `padTop` rows of padding above.
+    /// window with `padTop` rows of padding above (a tile reads tile + 2 rows).
     func inputRows(_ range: Range<Int>, inputHeight h: Int, padTop: Int) -> Range<Int> {
         let (u0, u1) = (range.lowerBound / tilesWide, (range.upperBound - 1) / tilesWide)
-        return (u0 / tilesHigh * h + max(0, 2 * (u0 % tilesHigh) - padTop))..<(u1 / tilesHigh * h + min(h, 2 * (u1 % tilesHigh) + 4 - padTop))
+        return (u0 / tilesHigh * h + max(0, tile * (u0 % tilesHigh) - padTop))..<(u1 / tilesHigh * h + min(h, tile * (u1 % tilesHigh) + tile + 2 - padTop))
     }
 }

@@ -292,6 +292,28 @@ void lbr_wino_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *
 void lbr_wino_conv(lbr_isa isa, const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t tile_begin,
                    size_t tile_end, const int16_t *packed, size_t n, int32_t *acc, size_t ldc, void *scratch);
 
+// ---- Winograd F(4x4, 3x3) int8 convolution (winograd_int8_f4.c) ----------------------------
+/// Tiles per block of lbr_wino4_conv's scratch.
+enum { LBR_WINO4_BLOCK = 8 };
+/// Tiles per register panel of lbr_wino4_conv's products for n outputs: 2 (x 32 outputs) when n
+/// rounded up to 8 is a multiple of 32, else 4 (x 16 outputs). A tile range of a multiple of it wastes none.
+size_t lbr_wino4_panel_tiles(size_t n);
+/// int16 elements of the transformed weights: 36 x channels rounded up to 2 x n rounded up to 8.
+size_t lbr_wino4_packed_weight_count(size_t n, size_t channels);
+/// Bytes of scratch one lbr_wino4_conv call needs.
+size_t lbr_wino4_scratch_bytes(size_t n, size_t channels);
+/// int8 weights OHWI [n][3][3][channels] -> U = G' g G'^T with G' = diag(4, 6, 6, 24, 24, 1) G (integers,
+/// |U| <= 6272), [36][channels / 2][n8][2].
+void lbr_wino4_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *packed);
+/// lbr_wino_conv by F(4x4, 3x3): 36 products per 4x4 tile of outputs and input channel instead of 64.
+/// Exact when every |acc| < 2^25 (the caller checks max_j sum |w_j| x the largest |code|): the
+/// output transform yields 576 acc modulo 2^32, and acc is recovered from it by a shift and a
+/// multiply by the inverse of 9 modulo 2^32. Tile t = (b * ceil(out_h / 4) + ty) * ceil(out_w / 4) + tx
+/// is output rows 4ty..4ty+3 and columns 4tx..4tx+3 of image b (those inside the image); `scratch`:
+/// lbr_wino4_scratch_bytes, 4-byte aligned.
+void lbr_wino4_conv(lbr_isa isa, const void *input, int input_is_signed, const lbr_wino_geometry *g, size_t tile_begin,
+                    size_t tile_end, const int16_t *packed, size_t n, int32_t *acc, size_t ldc, void *scratch);
+
 /// Floats of the transformed float weights (winograd_f32.c): 16 x channels x n rounded up to 8.
 size_t lbr_wino_f32_packed_count(size_t n, size_t channels);
 /// Bytes of scratch one lbr_wino_f32_conv call needs.
