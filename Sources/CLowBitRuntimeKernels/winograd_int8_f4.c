@@ -12,7 +12,7 @@
 //     modulo 2^32. 576 = 64 * 9, so (576 acc mod 2^32) >> 6 = 9 acc mod 2^26, and multiplying by
 //     9^-1 mod 2^32 (954437177) gives acc mod 2^26, sign-extended from 26 bits: exact while |acc| < 2^25.
 // The caller (Int8Winograd.swift) takes this kernel only when max_j sum |w_j| times the largest
-// |code| is below 2^25, which the int8 ResNet-20's layers pass by 6x or more.
+// |code| is below 2^25, which the int8 ResNet-20's layers pass by 5.5x or more.
 //
 // Layouts (per block of LBR_WINO4_BLOCK tiles, in the caller's scratch): V [tile][36][cpad] int16,
 // U' [36][cpad / 2][n8][2] int16, M' [tile][36][n8] int32, as winograd_int8.c with 36 positions.

@@ -202,7 +202,7 @@ enum KernelBenchmarks {
     }
 
     /// The int8 ResNet-20's 3x3 stride-1 layers at batch 1, exact int32 accumulators by Winograd
-    /// F(2x2, 3x3) and by the direct patch GEMM, on ReLU-like uint8 codes (half zeros, the rest
+    /// F(4x4, 3x3) and F(2x2, 3x3) and by the direct patch GEMM, on ReLU-like uint8 codes (half zeros, the rest
     /// exponential with mean 30: ~0.7% of them 128 or more, as the model's activations), against the
     /// float convolution of the same shape (Winograd).
     private static func int8Convolutions(channels: Int, size: Int, rng: inout SeededGenerator) throws -> [Case] {
@@ -213,7 +213,8 @@ enum KernelBenchmarks {
             rng.nextInt(below: 2) == 0 ? UInt8(0) : UInt8(min(255, Int(-30 * log(1 - Double(rng.nextUniform())))))
         }
         let gemm = try Int8GEMM(weights: weights, outputCount: channels, inputCount: shape.weightsPerOutput)
-        guard let winograd = try Int8Winograd(weights: weights, shape: shape) else { return [] }
+        guard let winograd = try Int8Winograd(weights: weights, shape: shape, largeTiles: true), winograd.tileSize == 4,
+              let small = try Int8Winograd(weights: weights, shape: shape, largeTiles: false) else { return [] }
         let x = (0..<(size * size * channels)).map { _ in rng.nextNormal() }
         let float = try FloatConv2D(shape: shape, weights: (0..<(channels * shape.weightsPerOutput)).map { _ in rng.nextNormal() },
                                     bias: [Float](repeating: 0, count: channels))
@@ -221,8 +222,10 @@ enum KernelBenchmarks {
         let label = "\(channels)->\(channels) 3x3 @\(size)x\(size) batch 1"
         let operations = 2.0 * Double(size * size * channels * shape.weightsPerOutput)
         return [
-            Case(name: "int8 conv, Winograd F(2x2,3x3)", shape: label, baselineName: "float conv (Winograd)", operations: operations,
+            Case(name: "int8 conv, Winograd F(4x4,3x3)", shape: label, baselineName: "float conv (Winograd)", operations: operations,
                  kernel: { _ = try? winograd.accumulate(codes, batch: 1) }, baseline: baseline),
+            Case(name: "int8 conv, Winograd F(2x2,3x3)", shape: label, baselineName: "float conv (Winograd)", operations: operations,
+                 kernel: { _ = try? small.accumulate(codes, batch: 1) }, baseline: baseline),
             Case(name: "int8 conv, direct (high bit apart)", shape: label, baselineName: "float conv (Winograd)", operations: operations,
                  kernel: { _ = try? gemm.accumulate(codes, convolution: shape, batch: 1) }, baseline: baseline),
         ]
