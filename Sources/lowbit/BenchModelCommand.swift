@@ -22,6 +22,9 @@ struct BenchModelCommand: ParsableCommand {
     var input: String?
     @Flag(help: "Print one JSON object: model, threads, model_bytes, latency_us{batch: us}, latency_min_us{batch: us}, layers[{name, kind, latency_us}], input.")
     var json = false
+    @Option(help: ArgumentHelp("Also write every timed run's latency, in the order they ran, as CSV (batch,run,us).",
+                               discussion: "On a shared or virtual machine the runs come in phases (stretches of fast and slow runs); the median and the fastest run alone hide them."))
+    var times: String?
 
     func run() throws {
         if let threads {
@@ -35,12 +38,15 @@ struct BenchModelCommand: ParsableCommand {
             || samples.shape[0] < 1 {
             throw ValidationError("--input holds \(samples.shape); the model takes [N] + \(model.plan.inputShape)")
         }
-        var latency: [String: Double] = [:], fastest: [String: Double] = [:]
+        var latency: [String: Double] = [:], fastest: [String: Double] = [:], csv = "batch,run,us\n"
         for batch in try parseIntList(batchSizes, option: "--batch-sizes") {
-            let times = try latencySamples(model, batch: batch, repetitions: repetitions, samples: samples)
-            latency[String(batch)] = times[times.count / 2]
-            fastest[String(batch)] = times[0]
+            let runs = try latencySamples(model, batch: batch, repetitions: repetitions, samples: samples, sorted: false)
+            csv += runs.enumerated().map { "\(batch),\($0.offset),\(String(format: "%.3f", $0.element))\n" }.joined()
+            let sorted = runs.sorted()
+            latency[String(batch)] = sorted[sorted.count / 2]
+            fastest[String(batch)] = sorted[0]
         }
+        if let times { try FileAccess.writeAtomically(Array(csv.utf8), to: times) }
         let layers = try model.profile(batch: 1, repeats: repetitions, input: samples.map { Self.batch(of: $0, 1) })
         let report = ModelBenchReport(model: modelPath, threads: Parallel.threadCount, modelBytes: try fileSize(modelPath),
                                       latencyMicroseconds: latency, fastestMicroseconds: fastest,
@@ -80,8 +86,8 @@ func medianLatency(_ model: PackedModel, batch: Int, repetitions: Int) throws ->
 }
 
 /// The wall times in microseconds of `repetitions` timed `predict` calls (after 3 warm-up runs) on
-/// `batch` samples (from `samples`, else uniform noise), sorted.
-func latencySamples(_ model: PackedModel, batch: Int, repetitions: Int, samples: Tensor? = nil) throws -> [Double] {
+/// `batch` samples (from `samples`, else uniform noise), sorted (or in the order they ran).
+func latencySamples(_ model: PackedModel, batch: Int, repetitions: Int, samples: Tensor? = nil, sorted: Bool = true) throws -> [Double] {
     let x = samples.map { BenchModelCommand.batch(of: $0, batch) } ?? PackedModel.uniformSamples(batch: batch, shape: model.plan.inputShape)
     for _ in 0..<3 { _ = try model.predict(x) }
     var times: [Double] = []
@@ -90,7 +96,7 @@ func latencySamples(_ model: PackedModel, batch: Int, repetitions: Int, samples:
         _ = try model.predict(x)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
     }
-    return times.sorted()
+    return sorted ? times.sorted() : times
 }
 
 private struct ModelBenchReport: Encodable {

@@ -49,13 +49,23 @@ struct PackRunBenchTests {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (_, packed) = try trainedAndPacked(directory)
-        let bench = try CLI.run(["bench", packed, "--threads", "1", "--batch-sizes", "1,8", "--repeat", "3", "--json"])
+        let times = directory.appendingPathComponent("times.csv").path
+        let bench = try CLI.run(["bench", packed, "--threads", "1", "--batch-sizes", "1,8", "--repeat", "3", "--json", "--times", times])
         #expect(bench.status == 0, "\(bench.stderr)")
         let report = try CLI.json(bench.stdout)
         let latency = report["latency_us"] as? [String: Double] ?? [:]
         #expect(Set(latency.keys) == ["1", "8"] && latency.values.allSatisfy { $0 > 0 })
         let fastest = report["latency_min_us"] as? [String: Double] ?? [:]
         #expect(Set(fastest.keys) == ["1", "8"] && fastest.allSatisfy { $0.value > 0 && $0.value <= latency[$0.key]! })
+        // --times: every timed run in order; per batch size their median and minimum are the report's.
+        let lines = try String(contentsOfFile: times, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",") }
+        #expect(lines.first == ["batch", "run", "us"] && lines.count == 7)
+        for batch in ["1", "8"] {
+            let runs = lines.dropFirst().filter { $0[0] == batch }
+            #expect(runs.map { $0[1] } == ["0", "1", "2"])
+            let us = runs.compactMap { Double($0[2]) }.sorted()
+            #expect(us.count == 3 && abs(us[1] - latency[batch]!) < 0.001 && abs(us[0] - fastest[batch]!) < 0.001)
+        }
         let layers = report["layers"] as? [[String: Any]] ?? []
         #expect(layers.map { $0["kind"] as? String } == ["dense", "hardTanh", "binaryDense", "hardTanh", "dense"])
         #expect(try CLI.run(["bench", "train", "--steps", "1", "--batch-size", "8", "--json"]).status == 0)
