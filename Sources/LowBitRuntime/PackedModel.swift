@@ -70,6 +70,24 @@ public struct PackedModel: Sendable {
         return Tensor(shape: [batch, plan.classCount], data: try runSequence(operations, value, batch: batch).floats)
     }
 
+    /// ``predict(_:)`` in slices of at most `batchSize` samples, as Keras's `predict(x, batch_size=)`:
+    /// the activations in memory are those of one slice, however many samples there are.
+    ///
+    /// ```swift
+    /// let logits = try model.predict(testImages, batchSize: 256)   // [10000, 10], one slice at a time
+    /// ```
+    public func predict(_ input: Tensor, batchSize: Int) throws -> Tensor {
+        guard batchSize >= 1 else { throw LowBitError.invalidArgument("batch size \(batchSize): it must be at least 1") }
+        let count = input.shape.first ?? 0
+        if count <= batchSize { return try predict(input) }
+        var data: [Float] = []
+        data.reserveCapacity(count * plan.classCount)
+        for start in stride(from: 0, to: count, by: batchSize) {
+            data += try predict(input.slice(rows: start..<min(start + batchSize, count))).data
+        }
+        return Tensor(shape: [count, plan.classCount], data: data)
+    }
+
     /// The predicted class of each sample (argmax of the logits, first maximum on ties).
     public func classify(_ input: Tensor) throws -> [Int] {
         let logits = try predict(input)

@@ -23,17 +23,21 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Packed model file (from lowbit pack), or a trained model file.") var modelPath: String
     @Option(help: "Input samples (.npy, float32).") var input: String
     @Option(name: [.short, .customLong("output")], help: "Logits to write (.npy, float32).") var output: String
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("Samples per forward pass of a packed model.",
+            discussion: "Bounds the memory of the activations: the whole Fashion-MNIST test set as one batch peaked at 1.8 GB."))
+    var batchSize = 256
     @Flag(help: "Print one JSON object: output, shape, latency_us, model_bytes, peak_resident_bytes.") var json = false
     @OptionGroup var common: CommonOptions
 
     func run() throws {
         _ = try common.apply(label: "run")
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         let archive = try LowBitArchive.read(from: modelPath)
         let x = try NumPyArray.read(from: input).floatTensor()
         let start = DispatchTime.now().uptimeNanoseconds
         let logits: Tensor
         if archive.metadata["packed"] != nil {
-            logits = try PackedModel(archive: archive, source: modelPath).predict(x)
+            logits = try PackedModel(archive: archive, source: modelPath).predict(x, batchSize: batchSize)
         } else {
             logits = try referenceLogits(archive, x)
         }

@@ -42,6 +42,14 @@ struct PackRunBenchTests {
         #expect(logits[1].shape == [20, 10])
         func argmax(_ t: Tensor, _ row: Int) -> Int { (0..<10).max { t.data[row * 10 + $0] < t.data[row * 10 + $1] }! }
         #expect((0..<20).allSatisfy { argmax(logits[0], $0) == argmax(logits[1], $0) })
+        // --batch-size: slices of 7 (7 + 7 + 6) give the logits of one pass of 20, up to float
+        // summation order in the float layers (sgemm blocks differ with the row count).
+        let sliced = directory.appendingPathComponent("sliced.npy").path
+        #expect(try CLI.run(["run", packed, "--input", input, "-o", sliced, "--batch-size", "7"]).status == 0)
+        let slices = try NumPyArray.read(from: sliced).floatTensor()
+        #expect(slices.shape == [20, 10] && zip(slices.data, logits[1].data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        let refused = try CLI.run(["run", packed, "--input", input, "-o", sliced, "--batch-size", "0"])
+        #expect(refused.status != 0 && refused.stderr.contains("--batch-size"))
     }
 
     @Test("lowbit bench MODEL reports latency per batch size and per layer beside the bench subcommands")
