@@ -52,14 +52,6 @@ LBR_INLINE ptrdiff_t wino_pixel_offset(const lbr_wino_geometry *g, size_t b, siz
 #define WINO_ADD_WRAP(a, b) ((int32_t)((uint32_t)(a) + (uint32_t)(b)))
 #define WINO_SUB_WRAP(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)))
 
-/// Tile `t` (linear over batch, tile rows, tile columns) as (image, tile row, tile column).
-LBR_INLINE void wino_tile(const lbr_wino_geometry *g, size_t t, size_t *b, size_t *ty, size_t *tx) {
-    const size_t tiles_h = (g->out_h + 1) / 2, tiles_w = (g->out_w + 1) / 2;
-    *tx = t % tiles_w;
-    *ty = t / tiles_w % tiles_h;
-    *b = t / tiles_w / tiles_h;
-}
-
 /// The output pixel (row of the output matrix) of tile (b, ty, tx)'s output (r, s), or -1 past the
 /// image's last row or column (a half-empty tile of an odd-sized output).
 LBR_INLINE ptrdiff_t wino_output_pixel(const lbr_wino_geometry *g, size_t b, size_t ty, size_t tx, int r, int s) {
@@ -73,11 +65,18 @@ typedef struct {
     size_t b, ty, tx, tiles_h, tiles_w;
 } wino_cursor;
 
-LBR_INLINE wino_cursor wino_cursor_at(const lbr_wino_geometry *g, size_t t) {
-    wino_cursor cursor = {0, 0, 0, (g->out_h + 1) / 2, (g->out_w + 1) / 2};
-    wino_tile(g, t, &cursor.b, &cursor.ty, &cursor.tx);
+/// Tile `t` (linear over batch, tile rows, tile columns) of square tiles of `tile` outputs a side, as
+/// (image, tile row, tile column).
+LBR_INLINE wino_cursor wino_cursor_tiles(const lbr_wino_geometry *g, size_t t, size_t tile) {
+    wino_cursor cursor = {0, 0, 0, (g->out_h + tile - 1) / tile, (g->out_w + tile - 1) / tile};
+    cursor.tx = t % cursor.tiles_w;
+    cursor.ty = t / cursor.tiles_w % cursor.tiles_h;
+    cursor.b = t / cursor.tiles_w / cursor.tiles_h;
     return cursor;
 }
+
+/// Tile `t` of F(2x2, 3x3)'s 2x2 tiles.
+LBR_INLINE wino_cursor wino_cursor_at(const lbr_wino_geometry *g, size_t t) { return wino_cursor_tiles(g, t, 2); }
 
 LBR_INLINE void wino_cursor_next(wino_cursor *cursor) {
     if (++cursor->tx < cursor->tiles_w) return;
@@ -129,6 +128,24 @@ LBR_INLINE void wino_window(const lbr_wino_geometry *g, const wino_cursor *at, c
             }                                                                                                  \
         }                                                                                                      \
     }
+
+/// The int8 kernels' products without SIMD (the portable twin of wino_int16_panel):
+/// M[tile][position][j] = sum_c V[tile][position][c] * U'[position][c / 2][j][c % 2], int32 sums
+/// wrapping modulo 2^32 (unsigned arithmetic), for `positions` tile positions.
+LBR_INLINE void wino_int16_products_portable(const int16_t *v, size_t count, size_t positions, size_t cpad, const int16_t *packed,
+                                             size_t n8, int32_t *m) {
+    for (size_t t = 0; t < count; t++) {
+        for (size_t position = 0; position < positions; position++) {
+            const int16_t *vp = v + (t * positions + position) * cpad;
+            const int16_t *u = packed + position * (cpad / 2) * n8 * 2;
+            for (size_t j = 0; j < n8; j++) {
+                int32_t sum = 0;
+                for (size_t c = 0; c < cpad; c++) sum = WINO_ADD_WRAP(sum, (int32_t)vp[c] * u[((c / 2) * n8 + j) * 2 + c % 2]);
+                m[(t * positions + position) * n8 + j] = sum;
+            }
+        }
+    }
+}
 
 #if LBR_HAVE_AVX2
 LBR_AVX2_BEGIN

@@ -73,17 +73,7 @@ static void wino_block_portable(const void *input, int input_is_signed, const lb
         wino_window(g, &at, input, 1, (const void **)pixels);
         for (size_t c = 0; c < cpad; c++) wino_input_channel(pixels, c, channels, input_is_signed, vt, cpad);
     }
-    for (size_t t = 0; t < count; t++) {
-        for (size_t position = 0; position < WINO_POSITIONS; position++) {
-            const int16_t *vp = v + (t * WINO_POSITIONS + position) * cpad;
-            const int16_t *u = packed + position * (cpad / 2) * n8 * 2;
-            for (size_t j = 0; j < n8; j++) {
-                int32_t sum = 0;
-                for (size_t c = 0; c < cpad; c++) sum = WINO_ADD_WRAP(sum, (int32_t)vp[c] * u[((c / 2) * n8 + j) * 2 + c % 2]);
-                m[(t * WINO_POSITIONS + position) * n8 + j] = sum;
-            }
-        }
-    }
+    wino_int16_products_portable(v, count, WINO_POSITIONS, cpad, packed, n8, m);
     at = wino_cursor_at(g, first);
     for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         for (size_t j = 0; j < n; j++) {

@@ -90,29 +90,9 @@ void lbr_wino4_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t 
 
 // ---- Tile geometry: 4x4 output tiles, 6x6 input windows ------------------------------------------
 
-typedef struct {
-    size_t b, ty, tx, tiles_h, tiles_w;
-} w4_cursor;
-
-LBR_INLINE w4_cursor w4_cursor_at(const lbr_wino_geometry *g, size_t t) {
-    w4_cursor at = {0, 0, 0, (g->out_h + 3) / 4, (g->out_w + 3) / 4};
-    at.tx = t % at.tiles_w;
-    at.ty = t / at.tiles_w % at.tiles_h;
-    at.b = t / at.tiles_w / at.tiles_h;
-    return at;
-}
-
-LBR_INLINE void w4_cursor_next(w4_cursor *at) {
-    if (++at->tx < at->tiles_w) return;
-    at->tx = 0;
-    if (++at->ty < at->tiles_h) return;
-    at->ty = 0;
-    at->b++;
-}
-
 /// Pointers to the tile's 6x6 input window (position i * 6 + j), NULL in the padding; a window inside
 /// the image takes them from its corner without per-position bounds checks.
-static void w4_window(const lbr_wino_geometry *g, const w4_cursor *at, const uint8_t *input, const uint8_t *pixels[W4_POSITIONS]) {
+static void w4_window(const lbr_wino_geometry *g, const wino_cursor *at, const uint8_t *input, const uint8_t *pixels[W4_POSITIONS]) {
     const ptrdiff_t y0 = (ptrdiff_t)(4 * at->ty) - (ptrdiff_t)g->pad_top, x0 = (ptrdiff_t)(4 * at->tx) - (ptrdiff_t)g->pad_left;
     if (y0 >= 0 && x0 >= 0 && (size_t)y0 + 6 <= g->height && (size_t)x0 + 6 <= g->width) {
         const uint8_t *corner = input + ((at->b * g->height + (size_t)y0) * g->width + (size_t)x0) * g->channels;
@@ -131,7 +111,7 @@ static void w4_window(const lbr_wino_geometry *g, const w4_cursor *at, const uin
 }
 
 /// Rows of acc for the tile's 16 outputs (r * 4 + s), NULL past the image's last row or column.
-static void w4_output_rows(const lbr_wino_geometry *g, const w4_cursor *at, int32_t *acc, size_t ldc, int32_t *rows[16]) {
+static void w4_output_rows(const lbr_wino_geometry *g, const wino_cursor *at, int32_t *acc, size_t ldc, int32_t *rows[16]) {
     if (4 * at->ty + 4 <= g->out_h && 4 * at->tx + 4 <= g->out_w) {
         int32_t *corner = acc + ((at->b * g->out_h + 4 * at->ty) * g->out_w + 4 * at->tx) * ldc;
         for (int r = 0; r < 4; r++)
@@ -187,25 +167,15 @@ static void w4_output_one(const uint32_t mv[W4_POSITIONS], int32_t *const rows[1
 static void w4_block_portable(const uint8_t *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
                               const int16_t *packed, size_t n, int16_t *v, int32_t *m, int32_t *acc, size_t ldc) {
     const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), n8 = lbr_round_up(n, 8);
-    w4_cursor at = w4_cursor_at(g, first);
-    for (size_t t = 0; t < count; t++, w4_cursor_next(&at)) {
+    wino_cursor at = wino_cursor_tiles(g, first, 4);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         const uint8_t *pixels[W4_POSITIONS];
         w4_window(g, &at, input, pixels);
         for (size_t c = 0; c < cpad; c++) w4_input_channel(pixels, c, channels, input_is_signed, v + t * W4_POSITIONS * cpad, cpad);
     }
-    for (size_t t = 0; t < count; t++) {
-        for (size_t position = 0; position < W4_POSITIONS; position++) {
-            const int16_t *vp = v + (t * W4_POSITIONS + position) * cpad;
-            const int16_t *u = packed + position * (cpad / 2) * n8 * 2;
-            for (size_t j = 0; j < n8; j++) {
-                int32_t sum = 0;
-                for (size_t c = 0; c < cpad; c++) sum = WINO_ADD_WRAP(sum, (int32_t)vp[c] * u[((c / 2) * n8 + j) * 2 + c % 2]);
-                m[(t * W4_POSITIONS + position) * n8 + j] = sum;
-            }
-        }
-    }
-    at = w4_cursor_at(g, first);
-    for (size_t t = 0; t < count; t++, w4_cursor_next(&at)) {
+    wino_int16_products_portable(v, count, W4_POSITIONS, cpad, packed, n8, m);
+    at = wino_cursor_tiles(g, first, 4);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         int32_t *rows[16];
         w4_output_rows(g, &at, acc, ldc, rows);
         for (size_t j = 0; j < n; j++) {
@@ -224,8 +194,8 @@ LBR_AVX2_BEGIN
 static void w4_input_avx2(const uint8_t *input, int input_is_signed, const lbr_wino_geometry *g, size_t first, size_t count,
                           int16_t *v) {
     const size_t channels = g->channels, cpad = lbr_round_up(channels, 2), vector_channels = channels / 16 * 16;
-    w4_cursor at = w4_cursor_at(g, first);
-    for (size_t t = 0; t < count; t++, w4_cursor_next(&at)) {
+    wino_cursor at = wino_cursor_tiles(g, first, 4);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         const uint8_t *pixels[W4_POSITIONS];
         w4_window(g, &at, input, pixels);
         int16_t *vt = v + t * W4_POSITIONS * cpad;
@@ -283,8 +253,8 @@ LBR_INLINE __m256i w4_recover8(__m256i z) {
 static void w4_output_avx2(const lbr_wino_geometry *g, size_t first, size_t count, const int32_t *m, size_t n, int32_t *acc,
                            size_t ldc) {
     const size_t n8 = lbr_round_up(n, 8);
-    w4_cursor at = w4_cursor_at(g, first);
-    for (size_t t = 0; t < count; t++, w4_cursor_next(&at)) {
+    wino_cursor at = wino_cursor_tiles(g, first, 4);
+    for (size_t t = 0; t < count; t++, wino_cursor_next(&at)) {
         int32_t *rows[16];
         w4_output_rows(g, &at, acc, ldc, rows);
         const int32_t *mt = m + t * W4_POSITIONS * n8;
