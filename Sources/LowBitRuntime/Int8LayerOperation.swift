@@ -36,10 +36,13 @@ struct Int8LayerOperation: ResidualFusing {
     let output: Output
     /// A ReLU or hard tanh after a float output, fused into its output transform.
     var activation: FusedActivation = .none
+    /// A ternary layer run with 7-bit group scale codes (weights `code * t`): named as the ternary step.
+    var isTernary = false
 
     var kind: String {
-        if case .dense = patches { return "int8Dense" }
-        return "int8Conv2d"
+        let prefix = isTernary ? "ternary" : "int8"
+        if case .dense = patches { return prefix + "Dense" }
+        return prefix + "Conv2d"
     }
 
     /// `weights` `[out][in]` (dense) or OHWI (convolution), one scale per output. `output`: the next

@@ -15,6 +15,9 @@ struct PackedCompiler {
     /// block's last binary convolution (``ResidualOperation``), and a ReLU or hard tanh into the float
     /// convolution before it; false runs them as separate steps.
     var fusesResiduals = true
+    /// Run ternary layers on 8-bit codes with 7-bit group scale codes, as int8 layers (see
+    /// ``PackedModel/init(archive:source:fusingResiduals:ternaryScaleCodes:)``); false keeps their float group scales.
+    var ternaryScaleCodes = true
 
     func compile(_ steps: [PackedStep], shape: inout [Int]) throws -> [PackedOperation] {
         var operations: [PackedOperation] = []
@@ -262,6 +265,23 @@ struct PackedCompiler {
         if signs {
             return try TernarySignOperation(name: name, patches: patches, values: TernaryGEMM.values(plus: planes[0], minus: planes[1]),
                                             scales: scales, groupSize: groupSize, bias: bias)
+        }
+        if ternaryScaleCodes, let (codes, units) = try? TernarySignGEMM.encode(scales: scales, groupCount: groups) {
+            // 7-bit group scale codes, as the sign-input layers above: the weights become int8 `code * t`
+            // (|w| <= 127) with one float scale per output, and the layer an int8 one (Winograd included).
+            let values = try TernaryGEMM.values(plus: planes[0], minus: planes[1])
+            var weights = [Int8](repeating: 0, count: out * rowLength)
+            for j in 0..<out {
+                let sign = units[j] < 0 ? -1 : 1   // a requantizer's multiplier is positive: a negative row negates its weights
+                for k in 0..<rowLength {
+                    weights[j * rowLength + k] = Int8(sign * Int(codes[j * groups + k / groupSize]) * Int(values[j * rowLength + k]))
+                }
+            }
+            var operation = try Int8LayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale,
+                                                   inputCodeMax: step.inputCodeMax, patches: patches, weights: weights,
+                                                   weightScales: units.map(abs), bias: bias, output: nil)
+            operation.isTernary = true
+            return operation
         }
         let gemm = try TernaryGEMM(plus: planes[0], minus: planes[1], scales: scales, groupSize: groupSize)
         return TernaryLayerOperation(name: name, input: step.inputEncoding, inputScale: inputScale, inputCodeMax: step.inputCodeMax,

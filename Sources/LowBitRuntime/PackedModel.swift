@@ -20,6 +20,10 @@ public struct PackedModel: Sendable {
     public let plan: PackedPlan
     private let operations: [PackedOperation]
 
+    /// Whether ternary layers on 8-bit codes take 7-bit scale codes unless told: `LOWBIT_TERNARY_SCALE_CODES=0`
+    /// turns it off (for comparisons).
+    public static let ternaryScaleCodesByDefault = ProcessInfo.processInfo.environment["LOWBIT_TERNARY_SCALE_CODES"] != "0"
+
     /// Reads and compiles the packed model at `path`.
     public init(contentsOf path: String) throws {
         try self.init(archive: try LowBitArchive.read(from: path), source: path)
@@ -30,10 +34,19 @@ public struct PackedModel: Sendable {
     /// steps instead of inside the block's last binary convolution (the same results; for tests and
     /// for timing the steps apart).
     ///
+    /// `ternaryScaleCodes` (default: on, unless the environment sets `LOWBIT_TERNARY_SCALE_CODES=0`):
+    /// ternary layers on 8-bit codes store each FGQ group scale as a 7-bit code times one float per
+    /// output, as the sign-input ternary layers do, and run as int8 layers with weights `code * t`
+    /// (Winograd included): the int8 ResNet-20's speed, with every scale moved by at most 1/254 of
+    /// its output's largest (docs/RUNTIME.md, "Ternary layers on 8-bit codes"). Off, they keep float
+    /// group scales (``TernaryGEMM``), the training-side model's numbers. A row whose scales mix
+    /// signs keeps them either way.
+    ///
     /// - Throws: ``LowBitTensor/LowBitError/unsupported(_:)`` for an archive that is not packed, a
     ///   newer format version or an unknown step kind; ``LowBitTensor/LowBitError/shapeMismatch(_:)``
     ///   when a tensor or a step does not fit the plan.
-    public init(archive: LowBitArchive, source: String = "the archive", fusingResiduals: Bool = true) throws {
+    public init(archive: LowBitArchive, source: String = "the archive", fusingResiduals: Bool = true,
+                ternaryScaleCodes: Bool = PackedModel.ternaryScaleCodesByDefault) throws {
         guard let stored = archive.metadata["packed"] else {
             throw LowBitError.unsupported("\(source) is not a packed model (no \"packed\" metadata); run `lowbit pack \(source) -o MODEL.packed.lowbit` first")
         }
@@ -50,7 +63,8 @@ public struct PackedModel: Sendable {
             }
         }
         var shape = plan.inputShape
-        operations = try PackedCompiler(archive: archive, source: source, fusesResiduals: fusingResiduals).compile(plan.steps, shape: &shape)
+        operations = try PackedCompiler(archive: archive, source: source, fusesResiduals: fusingResiduals,
+                                        ternaryScaleCodes: ternaryScaleCodes).compile(plan.steps, shape: &shape)
         guard shape == [plan.classCount] else {
             throw LowBitError.shapeMismatch("\(source): the plan outputs \(shape) per sample, not [\(plan.classCount)] logits")
         }

@@ -160,9 +160,20 @@ struct IntegerConvolutionTests {
         // changing no float; the stem's ReLU joins the stem.
         let unfused = try PackedModel(archive: archive, fusingResiduals: false)
         #expect(try packed.predict(data.features).data.map(\.bitPattern) == unfused.predict(data.features).data.map(\.bitPattern))
-        if policy != "ternary-fgq" {
-            #expect(!packed.layers.contains { $0.kind == "relu" }, "\(packed.layers.map(\.kind))")
-            #expect(unfused.layers.contains { $0.kind == "relu" })
-        }
+        #expect(!packed.layers.contains { $0.kind == "relu" }, "\(packed.layers.map(\.kind))")
+        #expect(unfused.layers.contains { $0.kind == "relu" })
+        if policy == "ternary-fgq" { try compareScaleCodes(archive, data.features) }
+    }
+
+    /// Ternary layers on 8-bit codes run as int8 layers with 7-bit group scale codes (weights
+    /// `code * t`, the rows of negative BatchNorm scales negated), or with their float group scales:
+    /// the two agree to the codes' rounding (each scale within 1/254 of its row's largest).
+    func compareScaleCodes(_ archive: LowBitArchive, _ x: Tensor) throws {
+        let codes = try PackedModel(archive: archive), floats = try PackedModel(archive: archive, ternaryScaleCodes: false)
+        let (a, b) = (try codes.predict(x), try floats.predict(x))
+        let largest = b.data.map(abs).max() ?? 0, worst = zip(a.data, b.data).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst > 0 && worst <= 0.03 * largest, "largest logit \(largest), largest difference \(worst)")
+        let agree = zip(PackFixtures.argmax(a), PackFixtures.argmax(b)).filter { $0 == $1 }.count
+        #expect(agree >= 98, "\(agree) of 100 predictions agree")
     }
 }

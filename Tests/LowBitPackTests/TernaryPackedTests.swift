@@ -24,6 +24,13 @@ struct TernaryPackedTests {
         let actual = try PackedModel(archive: archive).classify(data.features)
         let agree = zip(actual, expected).filter { $0 == $1 }.count
         #expect(Double(agree) >= 0.99 * Double(data.count), "\(agree) of \(data.count) agree")
+        // 7-bit scale codes run the layer as an int8 one, named as the ternary step, its ReLU fused;
+        // float group scales keep TernaryGEMM and the ReLU apart. Both predict what the model does.
+        let floats = try PackedModel(archive: archive, ternaryScaleCodes: false)
+        #expect(try PackedModel(archive: archive).layers.map(\.kind) == ["int8Dense", "ternaryDense", "int8Dense"])
+        #expect(floats.layers.map(\.kind) == ["int8Dense", "ternaryDense", "relu", "int8Dense"])
+        let floatAgree = zip(try floats.classify(data.features), expected).filter { $0 == $1 }.count
+        #expect(Double(floatAgree) >= 0.99 * Double(data.count), "float scales: \(floatAgree) of \(data.count) agree")
     }
 
     /// The ternary-fgq preset with the ternary rule's weight spec replaced by `weight`.
