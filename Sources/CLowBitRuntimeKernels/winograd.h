@@ -129,6 +129,30 @@ LBR_INLINE void wino_window(const lbr_wino_geometry *g, const wino_cursor *at, c
         }                                                                                                      \
     }
 
+/// The int8 kernels' transformed weights: U' = G' g G'^T of every output j and channel c of OHWI int8
+/// weights `w` [n][3][3][channels], G' an integer `size` x 3 matrix (4 rows for F(2x2), 6 for F(4x4)),
+/// at packed[((position * cpad / 2 + c / 2) * n8 + j) * 2 + c % 2] with position = a * size + b; the
+/// pad channel and outputs are 0.
+LBR_INLINE void wino_pack_int16(const int8_t *w, size_t n, size_t channels, const int (*gp)[3], int size, int16_t *packed) {
+    const size_t cpad = lbr_round_up(channels, 2), n8 = lbr_round_up(n, 8);
+    memset(packed, 0, (size_t)(size * size) * cpad * n8 * sizeof(int16_t));
+    for (size_t j = 0; j < n; j++) {
+        for (size_t c = 0; c < channels; c++) {
+            int32_t g[3][3];
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++) g[ky][kx] = w[((j * 3 + (size_t)ky) * 3 + (size_t)kx) * channels + c];
+            for (int a = 0; a < size; a++) {
+                for (int b = 0; b < size; b++) {
+                    int32_t u = 0;
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int kx = 0; kx < 3; kx++) u += gp[a][ky] * gp[b][kx] * g[ky][kx];
+                    packed[(((size_t)(a * size + b) * (cpad / 2) + c / 2) * n8 + j) * 2 + c % 2] = (int16_t)u;
+                }
+            }
+        }
+    }
+}
+
 /// The int8 kernels' products without SIMD (the portable twin of wino_int16_panel):
 /// M[tile][position][j] = sum_c V[tile][position][c] * U'[position][c / 2][j][c % 2], int32 sums
 /// wrapping modulo 2^32 (unsigned arithmetic), for `positions` tile positions.

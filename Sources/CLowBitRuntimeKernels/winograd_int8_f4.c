@@ -69,23 +69,7 @@ size_t lbr_wino4_scratch_bytes(size_t n, size_t channels) {
 
 void lbr_wino4_pack_weights(const int8_t *w, size_t n, size_t channels, int16_t *packed) {
     static const int g4[6][3] = {{1, 0, 0}, {-1, -1, -1}, {-1, 1, -1}, {1, 2, 4}, {1, -2, 4}, {0, 0, 1}};   // diag(s) G
-    const size_t cpad = lbr_round_up(channels, 2), n8 = lbr_round_up(n, 8);
-    memset(packed, 0, lbr_wino4_packed_weight_count(n, channels) * sizeof(int16_t));
-    for (size_t j = 0; j < n; j++) {
-        for (size_t c = 0; c < channels; c++) {
-            int32_t g[3][3];
-            for (int ky = 0; ky < 3; ky++)
-                for (int kx = 0; kx < 3; kx++) g[ky][kx] = w[((j * 3 + (size_t)ky) * 3 + (size_t)kx) * channels + c];
-            for (int a = 0; a < 6; a++) {
-                for (int b = 0; b < 6; b++) {
-                    int32_t u = 0;
-                    for (int ky = 0; ky < 3; ky++)
-                        for (int kx = 0; kx < 3; kx++) u += g4[a][ky] * g4[b][kx] * g[ky][kx];
-                    packed[(((size_t)(a * 6 + b) * (cpad / 2) + c / 2) * n8 + j) * 2 + c % 2] = (int16_t)u;
-                }
-            }
-        }
-    }
+    wino_pack_int16(w, n, channels, g4, 6, packed);
 }
 
 // ---- Tile geometry: 4x4 output tiles, 6x6 input windows ------------------------------------------
