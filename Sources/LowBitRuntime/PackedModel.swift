@@ -90,14 +90,21 @@ public struct PackedModel: Sendable {
     /// ```swift
     /// let logits = try model.predict(testImages, batchSize: 256)   // [10000, 10], one slice at a time
     /// ```
-    public func predict(_ input: Tensor, batchSize: Int) throws -> Tensor {
+    /// `progress` gets the samples done and the total after each slice.
+    public func predict(_ input: Tensor, batchSize: Int, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Tensor {
         guard batchSize >= 1 else { throw LowBitError.invalidArgument("batch size \(batchSize): it must be at least 1") }
         let count = input.shape.first ?? 0
-        if count <= batchSize { return try predict(input) }
+        if count <= batchSize {
+            let logits = try predict(input)
+            progress?(count, count)
+            return logits
+        }
         var data: [Float] = []
         data.reserveCapacity(count * plan.classCount)
         for start in stride(from: 0, to: count, by: batchSize) {
-            data += try predict(input.slice(rows: start..<min(start + batchSize, count))).data
+            let end = min(start + batchSize, count)
+            data += try predict(input.slice(rows: start..<end)).data
+            progress?(end, count)
         }
         return Tensor(shape: [count, plan.classCount], data: data)
     }

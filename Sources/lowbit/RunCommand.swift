@@ -37,7 +37,14 @@ struct RunCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let logits: Tensor
         if archive.metadata["packed"] != nil {
-            logits = try PackedModel(archive: archive, source: modelPath).predict(x, batchSize: batchSize)
+            let model = try PackedModel(archive: archive, source: modelPath), count = x.shape.first ?? 0
+            // A bar (or, off a terminal, a line every 10 s) once the input takes more than one slice.
+            let progress = count > batchSize ? ProgressReporter(enabled: !common.noProgress) : nil
+            logits = try model.predict(x, batchSize: batchSize) { done, total in
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                progress?.update("run", done: done, total: total, rate: seconds > 0 ? Double(done) / seconds : 0, unit: "samples")
+            }
+            progress?.finish()
         } else {
             logits = try referenceLogits(archive, x)
         }

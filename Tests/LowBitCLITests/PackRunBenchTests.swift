@@ -45,7 +45,8 @@ struct PackRunBenchTests {
         // --batch-size: slices of 7 (7 + 7 + 6) give the logits of one pass of 20, up to float
         // summation order in the float layers (sgemm blocks differ with the row count).
         let sliced = directory.appendingPathComponent("sliced.npy").path
-        #expect(try CLI.run(["run", packed, "--input", input, "-o", sliced, "--batch-size", "7"]).status == 0)
+        let slicedRun = try CLI.run(["run", packed, "--input", input, "-o", sliced, "--batch-size", "7"])
+        #expect(slicedRun.status == 0 && slicedRun.stderr.contains("run 20/20"), "progress: \(slicedRun.stderr)")
         let slices = try NumPyArray.read(from: sliced).floatTensor()
         #expect(slices.shape == [20, 10] && zip(slices.data, logits[1].data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
         let refused = try CLI.run(["run", packed, "--input", input, "-o", sliced, "--batch-size", "0"])
