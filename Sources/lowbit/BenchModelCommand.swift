@@ -34,6 +34,7 @@ struct BenchModelCommand: ParsableCommand {
         guard repetitions >= 1 else { throw ValidationError("--repeat must be >= 1") }
         let model = try PackedModel(contentsOf: modelPath)
         let samples = try input.map { try NumPyArray.read(from: $0).floatTensor() }
+        if let samples, let input { try samples.checkFinite(input) }
         if let samples, samples.rank != model.plan.inputShape.count + 1 || Array(samples.shape.dropFirst()) != model.plan.inputShape
             || samples.shape[0] < 1 {
             throw ValidationError("--input holds \(samples.shape); the model takes [N] + \(model.plan.inputShape)")

@@ -34,6 +34,8 @@ struct RunCommand: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         let archive = try LowBitArchive.read(from: modelPath)
         let x = try NumPyArray.read(from: input).floatTensor()
+        // A NaN or infinity would run silently: int8 layers quantize NaN to code 0, float layers carry it.
+        try x.checkFinite(input)
         let start = DispatchTime.now().uptimeNanoseconds
         let logits: Tensor
         if archive.metadata["packed"] != nil {

@@ -51,6 +51,16 @@ struct PackRunBenchTests {
         #expect(slices.shape == [20, 10] && zip(slices.data, logits[1].data).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
         let refused = try CLI.run(["run", packed, "--input", input, "-o", sliced, "--batch-size", "0"])
         #expect(refused.status != 0 && refused.stderr.contains("--batch-size"))
+        // A NaN input is refused by name, not run (int8 layers would quantize it to 0), and nothing is written.
+        var bad = x.data
+        bad[5 * 784 + 100] = .nan
+        let nanInput = directory.appendingPathComponent("nan.npy").path, nanOutput = directory.appendingPathComponent("nan-out.npy").path
+        try NumPyArray(Tensor(shape: x.shape, data: bad)).write(to: nanInput)
+        for command in [["run", packed, "--input", nanInput, "-o", nanOutput], ["bench", packed, "--input", nanInput, "--repeat", "1"]] {
+            let nan = try CLI.run(command)
+            #expect(nan.status != 0 && nan.stderr.contains("nan at flat index \(5 * 784 + 100)"), "\(command[0]): \(nan.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: nanOutput))
     }
 
     @Test("lowbit bench MODEL reports latency per batch size and per layer beside the bench subcommands")
