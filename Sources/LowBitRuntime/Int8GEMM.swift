@@ -27,6 +27,16 @@ public struct Int8GEMM: Sendable {
 
     public let outputCount: Int
     public let inputCount: Int
+
+    /// max over rows j of sum_k |w[j][k]| for row-major weights with rows of `rowLength`: times the
+    /// largest |input code|, a bound on every accumulator (the requantization shift, F(4x4) Winograd).
+    static func largestRowMagnitude(_ weights: [Int8], rowLength: Int) -> Int {
+        guard rowLength > 0 else { return 0 }
+        return stride(from: 0, to: weights.count, by: rowLength).map { start in
+            weights[start..<min(start + rowLength, weights.count)].reduce(0) { $0 + abs(Int($1)) }
+        }.max() ?? 0
+    }
+
     /// sum_k w[j][k] per output, for the zero-point correction.
     public let weightSums: [Int32]
     /// max |w|.

@@ -76,7 +76,7 @@ struct Int8LayerOperation: ResidualFusing {
         }
         let realScales = weightScales.map { Double(inputScale) * Double($0) }
         let k = gemm.inputCount
-        let largest = (0..<weightScales.count).map { j in weights[(j * k)..<((j + 1) * k)].reduce(0) { $0 + abs(Int($1)) } }.max() ?? 0
+        let largest = Int8GEMM.largestRowMagnitude(weights, rowLength: k)
         let shift = Self.accumulatorShift(largestAccumulator: largest * Int(inputCodeMax), bias: bias, realScales: realScales,
                                           outputScale: Double(outputScale))
         let requantizer = try Requantizer(multipliers: realScales.map { try FixedPointMultiplier(real: $0 / Double(outputScale) / Double(1 << shift)) },

@@ -48,8 +48,7 @@ public struct Int8Winograd: Sendable {
         }
         self.shape = shape
         let (n, c, k) = (shape.outputChannels, shape.inputChannels, shape.weightsPerOutput)
-        let largestL1 = (0..<n).map { j in weights[(j * k)..<((j + 1) * k)].reduce(0) { $0 + abs(Int($1)) } }.max() ?? 0
-        tileSize = largeTiles && largestL1 * 255 < Self.largeTileAccumulatorLimit ? 4 : 2
+        tileSize = largeTiles && Int8GEMM.largestRowMagnitude(weights, rowLength: k) * 255 < Self.largeTileAccumulatorLimit ? 4 : 2
         if tileSize == 4 {
             packed = [Int16](unsafeUninitializedCapacity: lbr_wino4_packed_weight_count(n, c)) { out, count in
                 lbr_wino4_pack_weights(weights, n, c, out.baseAddress)
