@@ -42,7 +42,7 @@ struct BenchModelCommand: ParsableCommand {
         var latency: [String: Double] = [:], fastest: [String: Double] = [:], csv = "batch,run,us\n"
         for batch in try parseIntList(batchSizes, option: "--batch-sizes") {
             let runs = try latencySamples(model, batch: batch, repetitions: repetitions, samples: samples, sorted: false)
-            csv += runs.enumerated().map { "\(batch),\($0.offset),\(String(format: "%.3f", $0.element))\n" }.joined()
+            if times != nil { csv += runs.enumerated().map { "\(batch),\($0.offset),\(String(format: "%.3f", $0.element))\n" }.joined() }
             let sorted = runs.sorted()
             latency[String(batch)] = sorted[sorted.count / 2]
             fastest[String(batch)] = sorted[0]
