@@ -3,15 +3,19 @@
 //
 // Exactness. vpmaddubsw (u8 x s8, pairs added into int16) saturates: 255 * 127 * 2 = 64770 > 32767,
 // and the sign trick that avoids it (|a| x sign(w, a)) needs an extra vpsignb/vpabsb per multiply,
-// which shares the multiply ports here and measured slower. So both operands are widened to int16
-// once, when packed, and vpmaddwd multiplies 16 pairs and adds adjacent products into int32: a pair
-// sum is at most 2 * 255 * 128 = 65280, far inside int32, and the sum over k stays exact for
+// which shares the multiply ports here and measured slower. So both operands are multiplied as int16
+// by vpmaddwd, which multiplies 16 pairs and adds adjacent products into int32: a pair sum is at
+// most 2 * 255 * 128 = 65280, far inside int32, and the sum over k stays exact for
 // k <= 2^31 / (255 * 128) = 65793 (Int8GEMM.swift checks).
 //
-// Layouts. Weights: column tiles of 16 outputs, [n / 16][k / 2][16][2] int16, so one 256-bit load
-// holds 2 consecutive k for 8 outputs. Activations: panels of 4 rows, [k / 2][4][2] int16, widened
-// once per call; a 32-bit broadcast gives one row's k pair. The 4 x 16 register tile keeps 8
-// accumulators. Measured at 1024^3 (docs/BENCHMARKS.md): widening all panels first and sweeping
+// Layouts. Weights: column tiles of 16 outputs, [n / 16][k / 2][16][2] int8, so one 128-bit load
+// sign-extended to int16 (vpmovsxbw) holds 2 consecutive k for 8 outputs. Stored as int16 they were
+// twice the bytes: the same speed at 1024^3 (the extension issues beside the multiplies), but a
+// batch-1 dense layer streams its weights once, and at half the bytes they stay in L2.
+// Activations: panels of 4 rows, [k / 2][4][2] int16, widened once per call; a 32-bit broadcast
+// gives one row's k pair. The 4 x 16 register tile keeps 8 accumulators; a single row (batch 1)
+// has its own 1 x 16 tile over two k pairs at a time instead of computing three rows of zeros.
+// Measured at 1024^3 (docs/BENCHMARKS.md): widening all panels first and sweeping
 // them past each weight tile over the full k beat k/n cache blocking with per-block repacking by
 // about 10%, and pre-broadcasting the panel (loads instead of vpbroadcastd) was 5% slower.
 //
@@ -26,11 +30,11 @@ size_t lbr_i8gemm_packed_weight_count(size_t n, size_t k) {
     return lbr_round_up(n, TILE_COLUMNS) * lbr_round_up(k, 2);
 }
 
-void lbr_i8gemm_pack_weights(const int8_t *w, size_t n, size_t k, size_t ldw, int16_t *packed) {
+void lbr_i8gemm_pack_weights(const int8_t *w, size_t n, size_t k, size_t ldw, int8_t *packed) {
     const size_t n16 = lbr_round_up(n, TILE_COLUMNS), k2 = lbr_round_up(k, 2);
     for (size_t j = 0; j < n16; j++) {
         for (size_t kk = 0; kk < k2; kk++) {
-            int16_t value = (j < n && kk < k) ? w[j * ldw + kk] : 0;
+            int8_t value = (j < n && kk < k) ? w[j * ldw + kk] : 0;
             packed[(j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (kk / 2) * 2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2 + kk % 2] = value;
         }
     }
@@ -52,11 +56,11 @@ void lbr_i8gemm_ref(const void *a, int a_is_signed, size_t lda, size_t m, const 
 }
 
 static void i8gemm_portable(const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
-                            const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
+                            const int8_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
     const size_t k2 = lbr_round_up(k, 2);
     for (size_t i = row_begin; i < row_end; i++) {
         for (size_t j = 0; j < n; j++) {
-            const int16_t *column = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2;
+            const int8_t *column = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2;
             int32_t sum = 0;
             for (size_t kk = 0; kk < k; kk++) {
                 sum += activation(a, a_is_signed, i * lda + kk) * column[(kk / 2) * 2 * TILE_COLUMNS + kk % 2];
@@ -85,12 +89,12 @@ void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t w
 }
 
 static void i8gemm_patches_portable(const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
-                                    size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc) {
+                                    size_t row_end, const int8_t *packed_w, size_t n, int32_t *acc, size_t ldc) {
     const size_t k = g->segments * g->segment_length, k2 = lbr_round_up(k, 2);
     for (size_t i = row_begin; i < row_end; i++) {
         const size_t base = lbr_patch_base(g, i);
         for (size_t j = 0; j < n; j++) {
-            const int16_t *column = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2;
+            const int8_t *column = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS + (j % TILE_COLUMNS) * 2;
             int32_t sum = 0;
             for (size_t kk = 0; kk < k; kk++) {
                 size_t index = base + (kk / g->segment_length) * g->segment_stride + kk % g->segment_length;
@@ -172,14 +176,55 @@ static void pack_panel_patches(const uint8_t *a, int a_is_signed, const lbr_patc
     if (k % 2) for (size_t r = 0; r < PANEL_ROWS; r++) panel[(k / 2) * PANEL_ROWS * 2 + r * 2 + 1] = 0;
 }
 
-/// 4 rows x 16 columns over `pairs` k pairs/// 4 rows x 16 columns over `pairs` k pairs, stored into acc (`rows` x `columns` of them).
-static void tile_4x16(const int16_t *panel, const int16_t *wt, size_t pairs, int32_t *acc, size_t ldc,
+/// Sixteen packed int8 weights (one k pair of 8 outputs), sign-extended to int16.
+LBR_INLINE __m256i weights16(const int8_t *wt) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wt)); }
+
+/// Stores the 16 accumulators of one row (lanes 0-7 in c0, 8-15 in c1), the first `columns` of them.
+LBR_INLINE void store_row16(int32_t *dst, __m256i c0, __m256i c1, size_t columns) {
+    if (columns == TILE_COLUMNS) {
+        _mm256_storeu_si256((__m256i *)dst, c0);
+        _mm256_storeu_si256((__m256i *)(dst + 8), c1);
+        return;
+    }
+    int32_t lanes[TILE_COLUMNS];
+    _mm256_storeu_si256((__m256i *)lanes, c0);
+    _mm256_storeu_si256((__m256i *)(lanes + 8), c1);
+    memcpy(dst, lanes, columns * sizeof(int32_t));
+}
+
+/// One row x 16 columns over `pairs` k pairs (a batch-1 dense layer): the panel's row 0, two k pairs
+/// per step into two accumulator sets.
+static void tile_1x16(const int16_t *panel, const int8_t *wt, size_t pairs, int32_t *acc, size_t columns) {
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
+    size_t p = 0;
+    for (; p + 2 <= pairs; p += 2) {
+        int32_t pair0, pair1;
+        memcpy(&pair0, panel + p * PANEL_ROWS * 2, sizeof pair0);
+        memcpy(&pair1, panel + (p + 1) * PANEL_ROWS * 2, sizeof pair1);
+        __m256i x = _mm256_set1_epi32(pair0), y = _mm256_set1_epi32(pair1);
+        const int8_t *w = wt + p * 2 * TILE_COLUMNS;
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(x, weights16(w)));
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(x, weights16(w + 16)));
+        c2 = _mm256_add_epi32(c2, _mm256_madd_epi16(y, weights16(w + 32)));
+        c3 = _mm256_add_epi32(c3, _mm256_madd_epi16(y, weights16(w + 48)));
+    }
+    if (p < pairs) {
+        int32_t pair;
+        memcpy(&pair, panel + p * PANEL_ROWS * 2, sizeof pair);
+        __m256i x = _mm256_set1_epi32(pair);
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(x, weights16(wt + p * 2 * TILE_COLUMNS)));
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(x, weights16(wt + p * 2 * TILE_COLUMNS + 16)));
+    }
+    store_row16(acc, _mm256_add_epi32(c0, c2), _mm256_add_epi32(c1, c3), columns);
+}
+
+/// 4 rows x 16 columns over `pairs` k pairs, stored into acc (`rows` x `columns` of them).
+static void tile_4x16(const int16_t *panel, const int8_t *wt, size_t pairs, int32_t *acc, size_t ldc,
                       size_t rows, size_t columns) {
     __m256i c[8];
     for (int t = 0; t < 8; t++) c[t] = _mm256_setzero_si256();
     for (size_t p = 0; p < pairs; p++) {
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(wt + p * 2 * TILE_COLUMNS));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(wt + p * 2 * TILE_COLUMNS + 16));
+        __m256i w0 = weights16(wt + p * 2 * TILE_COLUMNS), w1 = weights16(wt + p * 2 * TILE_COLUMNS + 16);
         for (int r = 0; r < PANEL_ROWS; r++) {
             int32_t pair;
             memcpy(&pair, panel + (p * PANEL_ROWS + (size_t)r) * 2, sizeof pair);
@@ -188,26 +233,15 @@ static void tile_4x16(const int16_t *panel, const int16_t *wt, size_t pairs, int
             c[2 * r + 1] = _mm256_add_epi32(c[2 * r + 1], _mm256_madd_epi16(x, w1));
         }
     }
-    for (size_t r = 0; r < rows; r++) {
-        int32_t *dst = acc + r * ldc;
-        if (columns == TILE_COLUMNS) {
-            _mm256_storeu_si256((__m256i *)dst, c[2 * r]);
-            _mm256_storeu_si256((__m256i *)(dst + 8), c[2 * r + 1]);
-            continue;
-        }
-        int32_t lanes[TILE_COLUMNS];
-        _mm256_storeu_si256((__m256i *)lanes, c[2 * r]);
-        _mm256_storeu_si256((__m256i *)(lanes + 8), c[2 * r + 1]);
-        memcpy(dst, lanes, columns * sizeof(int32_t));
-    }
+    for (size_t r = 0; r < rows; r++) store_row16(acc + r * ldc, c[2 * r], c[2 * r + 1], columns);
 }
 
-/// The whole row range is widened into panels once; then, for each 16-column weight tile (2 * k
+/// The whole row range is widened into panels once; then, for each 16-column weight tile (16 * k
 /// bytes, in L1 or L2), every panel streams past it, each tile covering the full k, so the
 /// accumulators are written once.
 /// `patches` NULL: rows of `a` at stride lda; otherwise convolution patches read in place.
 static void i8gemm_avx2(const void *a, int a_is_signed, size_t lda, const lbr_patch_geometry *patches, size_t row_begin,
-                        size_t row_end, const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
+                        size_t row_end, const int8_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
     const size_t k2 = lbr_round_up(k, 2), pairs = k2 / 2, panels = (row_end - row_begin + PANEL_ROWS - 1) / PANEL_ROWS;
     int16_t *packed_a = malloc(panels * k2 * PANEL_ROWS * sizeof(int16_t));
     if (packed_a == NULL) {
@@ -221,11 +255,12 @@ static void i8gemm_avx2(const void *a, int a_is_signed, size_t lda, const lbr_pa
         else pack_panel(a, a_is_signed, lda, row, rows, k, packed_a + p * k2 * PANEL_ROWS);
     }
     for (size_t j = 0; j < n; j += TILE_COLUMNS) {
-        const int16_t *wt = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS;
+        const int8_t *wt = packed_w + (j / TILE_COLUMNS) * k2 * TILE_COLUMNS;
         for (size_t p = 0; p < panels; p++) {
             size_t row = row_begin + p * PANEL_ROWS;
-            tile_4x16(packed_a + p * k2 * PANEL_ROWS, wt, pairs, acc + row * ldc + j, ldc,
-                      lbr_min(PANEL_ROWS, row_end - row), lbr_min(TILE_COLUMNS, n - j));
+            const size_t rows = lbr_min(PANEL_ROWS, row_end - row), columns = lbr_min(TILE_COLUMNS, n - j);
+            if (rows == 1) tile_1x16(packed_a + p * k2 * PANEL_ROWS, wt, pairs, acc + row * ldc + j, columns);
+            else tile_4x16(packed_a + p * k2 * PANEL_ROWS, wt, pairs, acc + row * ldc + j, ldc, rows, columns);
         }
     }
     free(packed_a);
@@ -234,7 +269,7 @@ LBR_AVX2_END
 #endif
 
 void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
-                const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
+                const int8_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc) {
 #if LBR_HAVE_AVX2
     if (lbr_use_avx2(isa)) { i8gemm_avx2(a, a_is_signed, lda, NULL, row_begin, row_end, packed_w, n, k, acc, ldc); return; }
 #endif
@@ -242,7 +277,7 @@ void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t 
 }
 
 void lbr_i8gemm_patches(lbr_isa isa, const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
-                        size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc) {
+                        size_t row_end, const int8_t *packed_w, size_t n, int32_t *acc, size_t ldc) {
     const size_t k = g->segments * g->segment_length;
 #if LBR_HAVE_AVX2
     if (lbr_use_avx2(isa)) { i8gemm_avx2(a, a_is_signed, 0, g, row_begin, row_end, packed_w, n, k, acc, ldc); return; }

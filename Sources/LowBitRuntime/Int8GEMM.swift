@@ -41,7 +41,7 @@ public struct Int8GEMM: Sendable {
     public let weightSums: [Int32]
     /// max |w|.
     public let largestWeight: Int
-    private let packedWeights: [Int16]
+    private let packedWeights: [Int8]
     /// The byte layout of the vpmaddubsw kernel (`lbr_pack_byte_tiles`), empty unless it applies to
     /// uint8 inputs up to the `inputMax` given at creation, directly or with the high bit apart.
     private let packedBytes: [Int8]
@@ -51,6 +51,8 @@ public struct Int8GEMM: Sendable {
     /// At most one input in this many may be 128 or more for the high-bit split; denser inputs take
     /// the int16 kernel, which is faster then (docs/RUNTIME.md, "Full-range uint8 inputs on vpmaddubsw").
     static let highBitSparsity = 16
+    /// Dense products of fewer rows than this take the int16 kernel with threads splitting the columns.
+    static let fewRows = 4
 
     /// `weights` row-major `[outputCount][inputCount]`. `inputMax`: the largest uint8 input the caller
     /// will pass (255; 15 for 4-bit codes, 127 for 7-bit ones): when `2 * inputMax * max|w| <= 32767`
@@ -66,7 +68,7 @@ public struct Int8GEMM: Sendable {
         self.outputCount = outputCount
         self.inputCount = inputCount
         weightSums = (0..<outputCount).map { j in weights[(j * inputCount)..<((j + 1) * inputCount)].reduce(Int32(0)) { $0 + Int32($1) } }
-        var packed = [Int16](repeating: 0, count: lbr_i8gemm_packed_weight_count(outputCount, inputCount))
+        var packed = [Int8](repeating: 0, count: lbr_i8gemm_packed_weight_count(outputCount, inputCount))
         lbr_i8gemm_pack_weights(weights, outputCount, inputCount, inputCount, &packed)
         packedWeights = packed
         largestWeight = weights.map { abs(Int($0)) }.max() ?? 0
@@ -223,12 +225,31 @@ public struct Int8GEMM: Sendable {
     /// Chooses the kernel: vpmaddubsw for small products, the same on 7-bit codes with the high bit
     /// apart for sparse full-range uint8 (`splits`), the int16 kernel otherwise.
     /// `split`: the high bits already apart (`input` is then their low codes).
+    /// Dense products of fewer than 4 rows (batch 1 to 3) always take the int16 kernel, its one-row
+    /// tile at batch 1, with threads splitting the columns: such a product streams the weights once
+    /// and every kernel reads them as bytes, but the vpmaddubsw kernel and the split compute 4 rows
+    /// (2x slower at batch 1 with the high bit apart, `lowbit bench kernels` "int8 dense, batch 1").
     private func product(_ input: UnsafeRawBufferPointer, signed: Bool, patches: UnsafePointer<lbr_patch_geometry>?, channels: Int,
                          rows: Int, inputMax: Int32, splits: Bool, split given: HighBits? = nil, path: KernelPath,
                          epilogue: (UnsafeMutablePointer<Int32>, Range<Int>) -> Void) -> [Int32] {
         let (n, k) = (outputCount, inputCount)
         var acc = [Int32](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }   // every row written
         if acc.isEmpty { return acc }
+        if patches == nil, given == nil, rows < Self.fewRows {
+            let tileBytes = 16 * ((k + 1) / 2 * 2)   // one 16-column weight tile, [k pairs][16][2] bytes
+            acc.withUnsafeMutableBufferPointer { out in
+                let out = out.baseAddress!
+                packedWeights.withUnsafeBufferPointer { weights in
+                    Parallel.forChunks((n + 15) / 16, work: rows * n * (k + 32) / 16, grain: .fine) { tiles in
+                        let first = tiles.lowerBound * 16, last = min(n, tiles.upperBound * 16)
+                        lbr_i8gemm(path.isa, input.baseAddress, signed ? 1 : 0, k, 0, rows, weights.baseAddress! + tiles.lowerBound * tileBytes,
+                                   last - first, k, out + first, n)
+                    }
+                }
+                epilogue(out, 0..<rows)
+            }
+            return acc
+        }
         var small = signed ? nil : smallKernelSteps(inputMax: inputMax)
         var split = given
         if split == nil, !signed, small == nil, inputMax > 127, splits, let parts = splitHighBits(input, path: path) {

@@ -156,9 +156,16 @@ public struct PackedModel: Sendable {
             throw LowBitError.shapeMismatch("the model takes inputs [batch] + \(plan.inputShape) with batch >= 1, got \(input.shape)")
         }
         guard let normalization = plan.normalization else { return (.float(input.data), input.shape[0]) }
-        let channels = normalization.mean.count
+        let (mean, std) = (normalization.mean, normalization.std), channels = mean.count
         var x = input.data
-        for i in x.indices { x[i] = (x[i] - normalization.mean[i % channels]) / normalization.std[i % channels] }
+        // Channel by channel over a strided run: no modulo per element, and one channel (MNIST)
+        // is a contiguous loop the compiler vectorizes (the division stays a division, as in training).
+        x.withUnsafeMutableBufferPointer { x in
+            for c in 0..<channels {
+                let (m, s) = (mean[c], std[c])
+                for i in stride(from: c, to: x.count, by: channels) { x[i] = (x[i] - m) / s }
+            }
+        }
         return (.float(x), input.shape[0])
     }
 }

@@ -147,6 +147,7 @@ enum KernelBenchmarks {
             for batch in [1, 16] { cases += try binaryConvolutions(channels: channels, size: size, batch: batch, rng: &rng) }
         }
         cases += try quantizedGEMMs(rng: &rng)
+        cases += try batchOneDense(rng: &rng)
         for (channels, size) in [(16, 28), (32, 14), (64, 7)] { cases += try int8Convolutions(channels: channels, size: size, rng: &rng) }
         return cases
     }
@@ -229,6 +230,34 @@ enum KernelBenchmarks {
             Case(name: "int8 conv, direct (high bit apart)", shape: label, baselineName: "float conv (Winograd)", operations: operations,
                  kernel: { _ = try? gemm.accumulate(codes, convolution: shape, batch: 1) }, baseline: baseline),
         ]
+    }
+
+    /// A dense layer at batch 1 (one row: a matrix-vector product, bound by reading the weights), int8
+    /// against OpenBLAS sgemv as float dense layers run it at batch 1 (``BLAS/sgemv(m:n:a:lda:x:beta:y:)``,
+    /// rows split across threads past ~400 KB; sgemm with m = 1 is 3-10x slower), at the int8 MNIST
+    /// MLP's first layer and at 1024 x 1024:
+    /// full-range uint8 inputs (the int16 kernel's one-row tile), and ReLU-like codes (half zeros, the
+    /// rest exponential with mean 30, as in int8Convolutions: the high bit apart).
+    private static func batchOneDense(rng: inout SeededGenerator) throws -> [Case] {
+        try [(784, 256), (1024, 1024)].flatMap { inputs, outputs -> [Case] in
+            let gemm = try Int8GEMM(weights: (0..<(inputs * outputs)).map { _ in Int8(Int(rng.next() % 255) - 127) },
+                                    outputCount: outputs, inputCount: inputs)
+            let uniform = (0..<inputs).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let reluLike = (0..<inputs).map { _ in
+                rng.nextInt(below: 2) == 0 ? UInt8(0) : UInt8(min(255, Int(-30 * log(1 - Double(rng.nextUniform())))))
+            }
+            let w = (0..<(inputs * outputs)).map { _ in rng.nextNormal() }, x = (0..<inputs).map { _ in rng.nextNormal() }
+            var y = [Float](repeating: 0, count: outputs)
+            let baseline = { BLAS.sgemv(m: outputs, n: inputs, a: w, lda: inputs, x: x, y: &y) }
+            let operations = 2.0 * Double(inputs * outputs)
+            let shape = "1x\(outputs)x\(inputs)"
+            return [
+                Case(name: "int8 dense, batch 1, full-range inputs", shape: shape, baselineName: "sgemv", operations: operations,
+                     kernel: { _ = try? gemm.accumulate(uint8: uniform, rows: 1) }, baseline: baseline),
+                Case(name: "int8 dense, batch 1, ReLU-like inputs", shape: shape, baselineName: "sgemv", operations: operations,
+                     kernel: { _ = try? gemm.accumulate(uint8: reluLike, rows: 1) }, baseline: baseline),
+            ]
+        }
     }
 
     /// int8 (uint8 activations, exact int32, then requantized to uint8), int4 (4-bit codes) and ternary with group

@@ -83,4 +83,21 @@ struct PackedEquivalenceTests {
             #expect(zip(single.data, rowLogits).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
         }
     }
+    /// The packed model applies the stored per-channel normalization itself: with three channels of
+    /// different means and deviations (a CIFAR-shaped input), its logits are the training-side
+    /// model's on the data loader's normalized input.
+    @Test("per-channel input normalization of a three-channel model equals the data loader's")
+    func threeChannelNormalization() throws {
+        let spec = try Models.lenet(inputShape: [8, 8, 3], classCount: 5, channels: [4, 8, 16])
+        let model = try PackFixtures.model(spec, policy: "float", seed: 5)
+        let normalization = try Normalization(mean: [0.1, 0.5, -0.3], std: [0.5, 0.25, 2])
+        let packed = try PackedModel(archive: ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: normalization)]))
+        var rng = SeededGenerator(seed: 6)
+        let raw = Tensor(shape: [3, 8, 8, 3], data: (0..<(3 * 8 * 8 * 3)).map { _ in rng.nextUniform() })
+        let expected = try model(normalization.apply(to: raw), training: false)
+        let actual = try packed.predict(raw)
+        let scale = expected.data.map(abs).max()!
+        let worst = zip(actual.data, expected.data).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * scale, "largest difference \(worst), logits up to \(scale)")
+    }
 }

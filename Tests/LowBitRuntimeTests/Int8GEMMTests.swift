@@ -32,6 +32,32 @@ struct Int8GEMMTests {
         }
     }
 
+    /// Batch 1 to 3 dense products take the int16 kernel (the one-row tile at batch 1) with threads
+    /// splitting the 16-column weight tiles: large enough to split, a partial last tile, odd k, and
+    /// inputs that would otherwise take the vpmaddubsw kernel (7-bit codes, sparse high bits).
+    @Test("batch 1-3 dense products split by columns across threads equal the reference", arguments: KernelPath.supported)
+    func fewRowsSplitColumns(path: KernelPath) throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        var rng = SeededGenerator(seed: 63)
+        for (trial, (n, k)) in [(200, 1499), (1000, 700), (17, 3), (64, 2048)].enumerated() {
+            let weights = rng.bytes(n * k).map { Int8(bitPattern: $0) }
+            let gemm = try Int8GEMM(weights: weights, outputCount: n, inputCount: k)
+            for m in 1...3 {
+                Parallel.threadCount = 2 + (trial + m) % 2
+                let full = rng.bytes(m * k), sevenBit = full.map { $0 & 127 }
+                let sparseHigh = sevenBit.map { rng.nextInt(below: 50) == 0 ? $0 | 128 : $0 }
+                for (input, signed) in [(full, false), (full, true), (sevenBit, false), (sparseHigh, false)] {
+                    let fast = signed ? try gemm.accumulate(int8: input.map { Int8(bitPattern: $0) }, rows: m, path: path)
+                                      : try gemm.accumulate(uint8: input, rows: m, path: path)
+                    var reference = [Int32](repeating: 0, count: m * n)
+                    lbr_i8gemm_ref(input, signed ? 1 : 0, k, m, weights, k, n, k, &reference, n)
+                    #expect(fast == reference, "m \(m) n \(n) k \(k) signed \(signed) threads \(Parallel.threadCount)")
+                }
+            }
+        }
+    }
+
     /// The convolution path reads patches in place from a zero frame; it must equal the GEMM over
     /// lbr_im2col_bytes' rows (zero bytes at padded taps) for every geometry.
     @Test("convolution patches read in place equal the GEMM over im2col rows", arguments: KernelPath.supported)

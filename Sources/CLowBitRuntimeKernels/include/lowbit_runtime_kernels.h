@@ -246,15 +246,15 @@ void lbr_tsgemm_ref(const uint64_t *a, size_t lda, size_t m, const int8_t *t, si
                     size_t n, size_t k, size_t group, int32_t *out, size_t ldo);
 
 // ---- Int8 GEMM (int8_gemm.c) -----------------------------------------------------------------
-/// int16 elements of the packed weight layout: n rounded up to 16 times k rounded up to 2.
+/// Bytes of the packed weight layout: n rounded up to 16 times k rounded up to 2.
 size_t lbr_i8gemm_packed_weight_count(size_t n, size_t k);
-/// int8 weights w[n][k] (stride ldw) -> int16 column tiles [n / 16][k / 2][16][2] (zeros pad).
-void lbr_i8gemm_pack_weights(const int8_t *w, size_t n, size_t k, size_t ldw, int16_t *packed);
+/// int8 weights w[n][k] (stride ldw) -> int8 column tiles [n / 16][k / 2][16][2] (zeros pad).
+void lbr_i8gemm_pack_weights(const int8_t *w, size_t n, size_t k, size_t ldw, int8_t *packed);
 /// acc[m][j] = sum_k a[m][k] * w[j][k] exactly in int32, for rows in [row_begin, row_end); `a` is
 /// uint8 (a_is_signed = 0) or int8 (1), stride lda. Zero points are not subtracted here: fold
 /// -z_a * sum_k w[j][k] into the bias (Int8GEMM.swift).
 void lbr_i8gemm(lbr_isa isa, const void *a, int a_is_signed, size_t lda, size_t row_begin, size_t row_end,
-                const int16_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc);
+                const int8_t *packed_w, size_t n, size_t k, int32_t *acc, size_t ldc);
 void lbr_i8gemm_ref(const void *a, int a_is_signed, size_t lda, size_t m, const int8_t *w, size_t ldw,
                     size_t n, size_t k, int32_t *acc, size_t ldc);
 
@@ -266,7 +266,7 @@ void lbr_pad_nhwc_bytes(const void *input, size_t batch, size_t height, size_t w
 /// (k = segments * segment_length): no im2col copy; the kernel's A panels are filled straight from the
 /// patches. Bit for bit lbr_i8gemm on lbr_im2col_bytes' rows.
 void lbr_i8gemm_patches(lbr_isa isa, const void *a, int a_is_signed, const lbr_patch_geometry *g, size_t row_begin,
-                        size_t row_end, const int16_t *packed_w, size_t n, int32_t *acc, size_t ldc);
+                        size_t row_end, const int8_t *packed_w, size_t n, int32_t *acc, size_t ldc);
 
 // ---- Winograd F(2x2, 3x3) int8 convolution (winograd_int8.c) --------------------------------
 /// A stride-1 3x3 convolution of NHWC 8-bit codes [batch][height][width][channels] with zero padding
