@@ -46,15 +46,16 @@ let sgemvBatchLimit = 4
 /// A dense step with ±1 weights. With sign inputs it is the binary GEMM
 /// `dot = K - 2 * popcount(a XOR w)` followed by the fused output transform (floats, or sign bits
 /// when the next step reads signs); with float inputs (a binary first layer) it multiplies the
-/// floats by the ±1 weights through sgemm and applies `dot * multiplier + bias`.
+/// floats by the ±1 weights through 3-input lookup tables (``FloatSignGEMM``) and applies
+/// `dot * multiplier + bias`.
 struct BinaryDenseOperation: PackedOperation {
     let name: String
     let input: PackedStep.InputEncoding
     let inFeatures: Int
     let gemm: BinaryGEMM
     let output: BinaryOutputTransform
-    /// ±1 weights `[out, in]` for float inputs; empty for sign inputs.
-    let floatSigns: [Float]
+    /// The weights' sign patterns for float inputs; nil for sign inputs.
+    let floatInputs: FloatSignGEMM?
 
     var kind: String { "binaryDense" }
 
@@ -64,7 +65,7 @@ struct BinaryDenseOperation: PackedOperation {
         inFeatures = signs.columns
         gemm = BinaryGEMM(weights: signs)
         self.output = output
-        floatSigns = input == .float ? signs.unpacked() : []
+        floatInputs = input == .sign ? nil : FloatSignGEMM(weights: signs)
     }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
@@ -73,9 +74,8 @@ struct BinaryDenseOperation: PackedOperation {
             let dots = try gemm.multiply(value.signBits(rows: batch, columns: inFeatures))
             return RuntimeValue(output.apply(dots, rows: batch))
         default:
-            let zero = [Float](repeating: 0, count: gemm.outputCount)
-            let dots = affine(value.floats, batch: batch, inFeatures: inFeatures, weight: floatSigns, bias: zero)
-            return .float(output.applyToFloatDots(dots))
+            guard let floatInputs else { preconditionFailure("a float-input binary step without its sign patterns") }
+            return .float(output.applyToFloatDots(try floatInputs.multiply(value.floats, rows: batch)))
         }
     }
 }

@@ -148,6 +148,7 @@ enum KernelBenchmarks {
         }
         cases += try quantizedGEMMs(rng: &rng)
         cases += try batchOneDense(rng: &rng)
+        cases += floatSignGEMMs(rng: &rng)
         for (channels, size) in [(16, 28), (32, 14), (64, 7)] { cases += try int8Convolutions(channels: channels, size: size, rng: &rng) }
         return cases
     }
@@ -257,6 +258,25 @@ enum KernelBenchmarks {
                 Case(name: "int8 dense, batch 1, ReLU-like inputs", shape: shape, baselineName: "sgemv", operations: operations,
                      kernel: { _ = try? gemm.accumulate(uint8: reluLike, rows: 1) }, baseline: baseline),
             ]
+        }
+    }
+
+    /// A binary layer reading floats (a binary first layer, ``FloatSignGEMM``'s lookup tables) at the
+    /// binary MNIST MLP's first layer, batch 1 and 64, against the float layer the same weights
+    /// would be (sgemv at batch 1, as float dense layers run it; sgemm at 64).
+    private static func floatSignGEMMs(rng: inout SeededGenerator) -> [Case] {
+        let (inputs, outputs) = (784, 256)
+        let w = (0..<(inputs * outputs)).map { _ in rng.nextNormal() }
+        let gemm = FloatSignGEMM(weights: PackedBits(packing: w, rows: outputs, columns: inputs))
+        return [1, 64].map { rows in
+            let x = (0..<(rows * inputs)).map { _ in rng.nextUniform() }
+            var y = [Float](repeating: 0, count: rows * outputs)
+            let baseline: () -> Void = rows == 1 ? { BLAS.sgemv(m: outputs, n: inputs, a: w, lda: inputs, x: x, y: &y) }
+                                                 : { BLAS.sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w,
+                                                                ldb: inputs, c: &y, ldc: outputs) }
+            return Case(name: "float x sign GEMM (lookup tables)", shape: "\(rows)x\(outputs)x\(inputs)",
+                        baselineName: rows == 1 ? "sgemv" : "sgemm", operations: 2.0 * Double(rows * inputs * outputs),
+                        kernel: { _ = try? gemm.multiply(x, rows: rows) }, baseline: baseline)
         }
     }
 

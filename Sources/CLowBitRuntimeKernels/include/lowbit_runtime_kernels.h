@@ -245,6 +245,22 @@ void lbr_tsgemm(lbr_isa isa, const uint64_t *a, size_t lda, size_t row_begin, si
 void lbr_tsgemm_ref(const uint64_t *a, size_t lda, size_t m, const int8_t *t, size_t ldt, const uint8_t *codes, size_t ldc,
                     size_t n, size_t k, size_t group, int32_t *out, size_t ldo);
 
+// ---- Float activations x ±1 weights by 3-input lookup tables (sign_lookup_gemm.c) ------------
+/// Bytes of the packed layout: n rounded up to 8 times ceil(k / 3).
+size_t lbr_slgemm_packed_bytes(size_t n, size_t k);
+/// Sign bits s[n][k] (row j in words [j * words_per_row, ...), bit k % 64 of word k / 64, set = -1, as
+/// PackedBits) -> 3-bit patterns, bytes [n / 8][ceil(k / 3)][8]: bit i of output j's byte g is the
+/// sign bit of input 3g + i (0 past n and k).
+void lbr_slgemm_pack(const uint64_t *signs, size_t words_per_row, size_t n, size_t k, uint8_t *packed);
+/// out[m][j] = sum_k x[m][k] * s[j][k] (s = ±1) for `rows` rows of float `x` (stride ldx), summed as
+/// per-triple table lookups: the AVX2 and portable paths agree bit for bit, and with
+/// lbr_slgemm_ref within float rounding (the order of the sum differs).
+void lbr_slgemm(lbr_isa isa, const float *x, size_t ldx, size_t rows, const uint8_t *packed, size_t n, size_t k, float *out,
+                size_t ldo);
+/// The plain sum over k of ±x, from the sign bits.
+void lbr_slgemm_ref(const float *x, size_t ldx, size_t rows, const uint64_t *signs, size_t words_per_row, size_t n, size_t k,
+                    float *out, size_t ldo);
+
 // ---- Int8 GEMM (int8_gemm.c) -----------------------------------------------------------------
 /// Bytes of the packed weight layout: n rounded up to 16 times k rounded up to 2.
 size_t lbr_i8gemm_packed_weight_count(size_t n, size_t k);
