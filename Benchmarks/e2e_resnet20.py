@@ -121,6 +121,12 @@ def build_torch_model(spec, metadata, tensors):
         def forward(self, x):
             return x.mean(dim=(2, 3))
 
+    class Flatten(nn.Module):
+        """LowBit flattens NHWC in row-major order (H, W, C); the network runs NCHW inside."""
+
+        def forward(self, x):
+            return (x.permute(0, 2, 3, 1) if x.dim() == 4 else x).reshape(x.shape[0], -1)
+
     def build(layers, shape):
         """nn.Sequential for a layer list; `shape` is (H, W, C) or (features,); returns (module, shape)."""
         modules = []
@@ -159,7 +165,10 @@ def build_torch_model(spec, metadata, tensors):
                 shape = (layer["outFeatures"],)
             elif kind == "dropout":
                 continue  # identity at inference
-            else:  # flatten/pooling would need NHWC ordering care; ResNet-20 does not use them
+            elif kind == "flatten":
+                modules.append(Flatten())
+                shape = (int(np.prod(shape)),)
+            else:  # pooling is not read here: ResNet-20 and the MLPs do not use it
                 raise ValueError(f"layer kind {kind} ({layer['name']}) is not supported by this reader")
         return nn.Sequential(*modules), shape
 
@@ -185,6 +194,7 @@ def main():
         parser.add_argument("--model", default=os.environ.get("LOWBIT_RESNET20", "experiments/resnet20-fmnist.lowbit"))
         parser.add_argument("--data", default=os.environ.get("FASHION_MNIST", "../shared/datasets/fashion-mnist"))
         parser.add_argument("--onnx", default=os.path.join(here, "results", "resnet20-fmnist.onnx"))
+        parser.add_argument("--name", default="resnet20-fmnist float", help="the model's label in the records")
 
     args = parse_args(__doc__.splitlines()[0], extra)
     import onnx
@@ -211,7 +221,7 @@ def main():
     torch_accuracy = float(np.mean(logits.argmax(1) == labels))
     log(f"pytorch accuracy {torch_accuracy:.4f} on {len(labels)} test images (LowBit metadata: {lowbit_accuracy})")
 
-    common = {"model": "resnet20-fmnist float", "batch": 1, "test_images": len(labels),
+    common = {"model": args.name, "batch": 1, "test_images": len(labels),
               "lowbit_accuracy": lowbit_accuracy, "parameters": parameters,
               "lowbit_file_bytes": os.path.getsize(args.model)}
     x1 = x_all[:1].copy()  # one test image, raw NHWC
