@@ -1,9 +1,11 @@
+import Foundation
 import LowBitData
 import LowBitIO
 import LowBitNN
 import LowBitPack
 import LowBitRuntime
 import LowBitTensor
+import Synchronization
 import Testing
 
 /// A packed model computes what the training-side model computes: the same logits for float models
@@ -99,5 +101,24 @@ struct PackedEquivalenceTests {
         let scale = expected.data.map(abs).max()!
         let worst = zip(actual.data, expected.data).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4 * scale, "largest difference \(worst), logits up to \(scale)")
+    }
+    /// An app may call one model from several threads at once: the model holds no mutable state, and
+    /// a caller that finds LowBit's pool busy runs its chunks itself. Four threads predicting at once
+    /// get, each, the logits of a call made alone (binary sign bits, fused residuals and float layers).
+    @Test("concurrent predictions from four threads equal the logits of one call alone")
+    func concurrentCallers() throws {
+        let (_, spec, policy) = Self.binaryModels[3]
+        let packed = try PackFixtures.packed(try PackFixtures.model(spec, policy: policy, seed: 4))
+        let data = try PackFixtures.mnistSlice(8)
+        let alone = try packed.predict(data.features)
+        let results = Mutex<[Tensor?]>([Tensor?](repeating: nil, count: 4))
+        DispatchQueue.concurrentPerform(iterations: 4) { caller in
+            var last: Tensor?
+            for _ in 0..<20 { last = try? packed.predict(data.features) }
+            results.withLock { $0[caller] = last }
+        }
+        for (caller, result) in results.withLock({ $0 }).enumerated() {
+            #expect(result?.data == alone.data, "caller \(caller)")
+        }
     }
 }
