@@ -18,11 +18,19 @@ struct PackedCompiler {
     /// Run ternary layers on 8-bit codes with 7-bit group scale codes, as int8 layers (see
     /// ``PackedModel/init(archive:source:fusingResiduals:ternaryScaleCodes:)``); false keeps their float group scales.
     var ternaryScaleCodes = true
+    /// The largest activation of one sample the compiled steps exchange, in values (residual bodies included).
+    let extent = Extent()
+
+    final class Extent {
+        var largestActivation = 0
+    }
 
     func compile(_ steps: [PackedStep], shape: inout [Int]) throws -> [PackedOperation] {
         var operations: [PackedOperation] = []
         var index = 0
+        defer { extent.largestActivation = max(extent.largestActivation, shape.reduce(1, *)) }
         while index < steps.count {
+            extent.largestActivation = max(extent.largestActivation, shape.reduce(1, *))
             let step = steps[index]
             let next = steps.dropFirst(index + 1).first, afterNext = steps.dropFirst(index + 2).first
             var consumer: PackedStep?

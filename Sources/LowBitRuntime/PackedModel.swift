@@ -19,6 +19,16 @@ import LowBitTensor
 public struct PackedModel: Sendable {
     public let plan: PackedPlan
     private let operations: [PackedOperation]
+    /// The largest activation one sample passes between steps, in values (28 x 28 x 16 for ResNet-20).
+    public let largestActivation: Int
+    /// The most samples ``predict(_:)`` runs through the network at once: a larger batch goes through
+    /// in slices of this many, so that each slice's activations stay in the caches (``sliceBytes``).
+    public let sliceSamples: Int
+    /// Float bytes of the largest activation over a slice: ~1 MB, the L2 cache of two cores here.
+    /// Measured on the Fashion-MNIST ResNet-20s (docs/BENCHMARKS.md, "Batches in slices"): whole
+    /// batches of 256 ran ~1.3-1.4x slower per sample than slices of 8 to 32, since a layer's input,
+    /// output and Winograd or im2col buffers for 256 samples are megabytes.
+    public static let sliceBytes = 1 << 20
 
     /// Whether ternary layers on 8-bit codes take 7-bit scale codes unless told: `LOWBIT_TERNARY_SCALE_CODES=0`
     /// turns it off (for comparisons).
@@ -63,8 +73,11 @@ public struct PackedModel: Sendable {
             }
         }
         var shape = plan.inputShape
-        operations = try PackedCompiler(archive: archive, source: source, fusesResiduals: fusingResiduals,
-                                        ternaryScaleCodes: ternaryScaleCodes).compile(plan.steps, shape: &shape)
+        let compiler = PackedCompiler(archive: archive, source: source, fusesResiduals: fusingResiduals,
+                                      ternaryScaleCodes: ternaryScaleCodes)
+        operations = try compiler.compile(plan.steps, shape: &shape)
+        largestActivation = compiler.extent.largestActivation
+        sliceSamples = max(1, Self.sliceBytes / (4 * max(1, largestActivation)))
         guard shape == [plan.classCount] else {
             throw LowBitError.shapeMismatch("\(source): the plan outputs \(shape) per sample, not [\(plan.classCount)] logits")
         }
@@ -78,8 +91,15 @@ public struct PackedModel: Sendable {
         }
     }
 
-    /// Logits `[batch, classCount]` for raw samples `[batch] + plan.inputShape`, batch >= 1.
+    /// Logits `[batch, classCount]` for raw samples `[batch] + plan.inputShape`, batch >= 1. A batch
+    /// of more than ``sliceSamples`` runs in slices of that many (integer and binary layers give the
+    /// same bits whatever the slice; float layers may differ in the last bits, see
+    /// ``predict(_:batchSize:progress:)``).
     public func predict(_ input: Tensor) throws -> Tensor {
+        try checkShape(input)
+        if input.shape[0] > sliceSamples {
+            return try predict(input, batchSize: sliceSamples)
+        }
         let (value, batch) = try normalized(input)
         return Tensor(shape: [batch, plan.classCount], data: try runSequence(operations, value, batch: batch).floats)
     }
@@ -150,11 +170,16 @@ public struct PackedModel: Sendable {
         return Tensor(shape: [batch] + shape, data: (0..<count).map { _ in rng.nextUniform() })
     }
 
-    /// Checks the input shape and applies the stored normalization `(x - mean[c]) / std[c]`.
-    private func normalized(_ input: Tensor) throws -> (RuntimeValue, batch: Int) {
+    /// Throws unless `input` is `[batch] + plan.inputShape` with batch >= 1.
+    private func checkShape(_ input: Tensor) throws {
         guard input.rank == plan.inputShape.count + 1, Array(input.shape.dropFirst()) == plan.inputShape, input.shape[0] >= 1 else {
             throw LowBitError.shapeMismatch("the model takes inputs [batch] + \(plan.inputShape) with batch >= 1, got \(input.shape)")
         }
+    }
+
+    /// Checks the input shape and applies the stored normalization `(x - mean[c]) / std[c]`.
+    private func normalized(_ input: Tensor) throws -> (RuntimeValue, batch: Int) {
+        try checkShape(input)
         guard let normalization = plan.normalization else { return (.float(input.data), input.shape[0]) }
         let (mean, std) = (normalization.mean, normalization.std), channels = mean.count
         var x = input.data

@@ -121,4 +121,25 @@ struct PackedEquivalenceTests {
             #expect(result?.data == alone.data, "caller \(caller)")
         }
     }
+    /// A batch larger than `sliceSamples` (1 MB of float activations: 41 samples of this ResNet's
+    /// 28 x 28 x 8) runs in slices of that many, so it gives the logits of those slices run apart;
+    /// a wrong shape is still reported as given.
+    @Test("a batch past sliceSamples runs in slices: the logits of the slices run apart")
+    func largeBatchesRunInSlices() throws {
+        let (_, spec, policy) = Self.binaryModels[3]
+        let packed = try PackFixtures.packed(try PackFixtures.model(spec, policy: policy, seed: 8))
+        #expect(packed.largestActivation == 28 * 28 * 8)
+        #expect(packed.sliceSamples == PackedModel.sliceBytes / (4 * 28 * 28 * 8))
+        let slice = packed.sliceSamples, data = try PackFixtures.mnistSlice(2 * slice + 3)
+        let whole = try packed.predict(data.features)
+        var parts: [Float] = []
+        for start in stride(from: 0, to: data.count, by: slice) {
+            parts += try packed.predict(data.features.slice(rows: start..<min(data.count, start + slice))).data
+        }
+        #expect(whole.shape == [data.count, 10] && whole.data == parts)
+        let wrong = Tensor(shape: [2 * slice, 28, 27, 1], data: [Float](repeating: 0, count: 2 * slice * 28 * 27))
+        #expect(throws: LowBitError.shapeMismatch("the model takes inputs [batch] + [28, 28, 1] with batch >= 1, got [\(2 * slice), 28, 27, 1]")) {
+            try packed.predict(wrong)
+        }
+    }
 }
