@@ -72,11 +72,16 @@ struct PackedEquivalenceTests {
         #expect(fused.data.map(\.bitPattern) == unfused.data.map(\.bitPattern), "\(name)")
     }
 
+    /// The packed hybrid-fp-shortcuts ResNet of `binaryModels` (sign bits, fused residuals, float layers).
+    static func hybridResNet(seed: UInt64) throws -> PackedModel {
+        let (_, spec, policy) = binaryModels[3]
+        return try PackFixtures.packed(try PackFixtures.model(spec, policy: policy, seed: seed))
+    }
+
     /// BLAS blocks a batch differently from a single row, so the float sums may round differently.
     @Test("a batch gives the logits of its samples run one at a time")
     func batchMatchesSingles() throws {
-        let (_, spec, policy) = Self.binaryModels[3]
-        let packed = try PackFixtures.packed(try PackFixtures.model(spec, policy: policy, seed: 3))
+        let packed = try Self.hybridResNet(seed: 3)
         let data = try PackFixtures.mnistSlice(4)
         let batch = try packed.predict(data.features)
         for row in 0..<4 {
@@ -102,13 +107,13 @@ struct PackedEquivalenceTests {
         let worst = zip(actual.data, expected.data).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-4 * scale, "largest difference \(worst), logits up to \(scale)")
     }
+
     /// An app may call one model from several threads at once: the model holds no mutable state, and
     /// a caller that finds LowBit's pool busy runs its chunks itself. Four threads predicting at once
     /// get, each, the logits of a call made alone (binary sign bits, fused residuals and float layers).
     @Test("concurrent predictions from four threads equal the logits of one call alone")
     func concurrentCallers() throws {
-        let (_, spec, policy) = Self.binaryModels[3]
-        let packed = try PackFixtures.packed(try PackFixtures.model(spec, policy: policy, seed: 4))
+        let packed = try Self.hybridResNet(seed: 4)
         let data = try PackFixtures.mnistSlice(8)
         let alone = try packed.predict(data.features)
         let results = Mutex<[Tensor?]>([Tensor?](repeating: nil, count: 4))
@@ -126,8 +131,7 @@ struct PackedEquivalenceTests {
     /// a wrong shape is still reported as given.
     @Test("a batch past sliceSamples runs in slices: the logits of the slices run apart")
     func largeBatchesRunInSlices() throws {
-        let (_, spec, policy) = Self.binaryModels[3]
-        let packed = try PackFixtures.packed(try PackFixtures.model(spec, policy: policy, seed: 8))
+        let packed = try Self.hybridResNet(seed: 8)
         #expect(packed.largestActivation == 28 * 28 * 8)
         #expect(packed.sliceSamples == PackedModel.sliceBytes / (4 * 28 * 28 * 8))
         let slice = packed.sliceSamples, data = try PackFixtures.mnistSlice(2 * slice + 3)
