@@ -16,8 +16,10 @@ struct PackedCompiler {
     /// convolution before it; false runs them as separate steps.
     var fusesResiduals = true
     /// Run ternary layers on 8-bit codes with 7-bit group scale codes, as int8 layers (see
-    /// ``PackedModel/init(archive:source:fusingResiduals:ternaryScaleCodes:)``); false keeps their float group scales.
+    /// ``PackedModel/init(archive:source:fusingResiduals:ternaryScaleCodes:signBitPools:)``); false keeps their float group scales.
     var ternaryScaleCodes = true
+    /// Run a max pool between a binary convolution and a sign reader on sign bits (``SignMaxPoolOperation``).
+    var poolsSignBits = true
     /// The largest activation of one sample the compiled steps exchange, in values (residual bodies included).
     let extent = Extent()
 
@@ -41,6 +43,15 @@ struct PackedCompiler {
                 } else if next?.kind == .hardTanh, let afterNext, Self.readsSigns(afterNext) {
                     consumer = afterNext
                     consumed = 2
+                } else if poolsSignBits, step.kind == .binaryConv2d, let poolIndex = Self.signPool(after: index, in: steps),
+                          let binary = try compile(step, shape: &shape, consumer: steps[poolIndex + 1]),
+                          let maxPool = try compile(steps[poolIndex], shape: &shape, consumer: nil) as? PoolingOperation {
+                    // binary conv -> [hardTanh] -> maxPool -> a sign reader: a maximum is negative only
+                    // when every value in its window is, so the pool runs on the sign bits the
+                    // convolution writes (an AND of the words: bit 1 is -1) and no float is made.
+                    operations += [binary, SignMaxPoolOperation(pool: maxPool)]
+                    index = poolIndex + 1
+                    continue
                 }
             } else if Self.integerKinds.contains(step.kind) {
                 // An unfolded BatchNorm (`affine`) right after an integer step folds into its per-channel
@@ -115,6 +126,15 @@ struct PackedCompiler {
     /// block's body).
     private static func readsSignsFirst(_ step: PackedStep) -> Bool {
         readsSigns(step) || (step.kind == .residual && step.body?.first.map(readsSignsFirst) == true)
+    }
+
+    /// The index of a max pool right after `index` (or after a hard tanh there) whose next step reads
+    /// signs: the pattern whose pool runs on sign bits.
+    private static func signPool(after index: Int, in steps: [PackedStep]) -> Int? {
+        var pool = index + 1
+        if pool < steps.count, steps[pool].kind == .hardTanh { pool += 1 }
+        guard pool + 1 < steps.count, steps[pool].kind == .maxPool, readsSigns(steps[pool + 1]) else { return nil }
+        return pool
     }
 
     private static func readsSigns(_ step: PackedStep) -> Bool {

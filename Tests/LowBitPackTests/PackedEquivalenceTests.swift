@@ -15,6 +15,7 @@ struct PackedEquivalenceTests {
         ("mlp", try! Models.mlp(inputShape: [28, 28, 1], hidden: [64, 32], classCount: 10, batchNorm: true)),
         ("resnet", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [4, 8, 8], blocksPerStage: 1)),
         ("lenet", try! Models.lenet(inputShape: [28, 28, 1], classCount: 10, channels: [4, 8, 16])),
+        ("vgg-small", try! Models.vggSmall(inputShape: [28, 28, 1], classCount: 10, widths: [4, 8, 8])),
     ]
 
     @Test("float models give the training-side logits within 1e-4 relative", arguments: floatModels.indices)
@@ -44,6 +45,9 @@ struct PackedEquivalenceTests {
                                                                               shortcutPerConvolution: true), "hybrid-fp-shortcuts"),
         ("resnet binary-all", try! Models.resnet20(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16],
                                                    blocksPerStage: 1, activation: .hardTanh), "binary-all"),
+        // Binary conv -> hard tanh -> max pool -> binary conv: the pool runs on sign bits.
+        ("vgg-small hybrid-fp-first-last", try! Models.vggSmall(inputShape: [28, 28, 1], classCount: 10, widths: [8, 16, 16],
+                                                                activation: .hardTanh), "hybrid-fp-first-last"),
     ]
 
     @Test("binary and hybrid models predict what the training-side model predicts on MNIST", arguments: binaryModels.indices)
@@ -145,5 +149,21 @@ struct PackedEquivalenceTests {
         #expect(throws: LowBitError.shapeMismatch("the model takes inputs [batch] + [28, 28, 1] with batch >= 1, got [\(2 * slice), 28, 27, 1]")) {
             try packed.predict(wrong)
         }
+    }
+    /// A binary VGG's pools between binary convolutions run on the sign bits the convolutions write
+    /// (`maxPool` steps on bits), and the logits are bit for bit those of the float pools.
+    @Test("max pools between binary convolutions run on sign bits: the float pools' logits, bit for bit")
+    func signBitPools() throws {
+        let (_, spec, policy) = Self.binaryModels.last!
+        let model = try PackFixtures.model(spec, policy: policy, seed: 12)
+        let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
+        let data = try PackFixtures.mnistSlice(16)
+        let packed = try PackedModel(archive: archive)
+        // Two of the three pools sit between binary convolutions; the last one feeds the float head.
+        #expect(packed.layers.map(\.kind).filter { $0 == "maxPool" }.count == 3)
+        #expect(!packed.layers.contains { $0.name.hasPrefix("stage1.conv2.act") || $0.name.hasPrefix("stage2.conv2.act") })
+        let floatPools = try PackedModel(archive: archive, signBitPools: false)
+        #expect(floatPools.layers.contains { $0.name == "stage1.conv2.act" })
+        #expect(try packed.predict(data.features).data.map(\.bitPattern) == floatPools.predict(data.features).data.map(\.bitPattern))
     }
 }
