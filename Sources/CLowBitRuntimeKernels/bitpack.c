@@ -104,21 +104,3 @@ void lbr_unpack_bits_u8(lbr_isa isa, const uint64_t *bits, size_t rows, size_t c
 #endif
     lbr_unpack_bits_u8_ref(bits, rows, cols, words_per_row, out, ldo);
 }
-
-void lbr_sign_max_pool(const uint64_t *in, size_t batch, size_t height, size_t width, size_t words, size_t pool,
-                       size_t stride, size_t out_h, size_t out_w, uint64_t *out) {
-    for (size_t n = 0; n < batch; n++) {
-        for (size_t oy = 0; oy < out_h; oy++) {
-            for (size_t ox = 0; ox < out_w; ox++) {
-                uint64_t *o = out + ((n * out_h + oy) * out_w + ox) * words;
-                for (size_t w = 0; w < words; w++) o[w] = ~(uint64_t)0;
-                for (size_t ky = 0; ky < pool; ky++) {
-                    const uint64_t *row = in + ((n * height + oy * stride + ky) * width + ox * stride) * words;
-                    for (size_t kx = 0; kx < pool; kx++) {
-                        for (size_t w = 0; w < words; w++) o[w] &= row[kx * words + w];
-                    }
-                }
-            }
-        }
-    }
-}

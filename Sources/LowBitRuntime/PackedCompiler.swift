@@ -16,10 +16,11 @@ struct PackedCompiler {
     /// convolution before it; false runs them as separate steps.
     var fusesResiduals = true
     /// Run ternary layers on 8-bit codes with 7-bit group scale codes, as int8 layers (see
-    /// ``PackedModel/init(archive:source:fusingResiduals:ternaryScaleCodes:signBitPools:)``); false keeps their float group scales.
+    /// ``PackedModel/init(archive:source:fusingResiduals:ternaryScaleCodes:compactPools:)``); false keeps their float group scales.
     var ternaryScaleCodes = true
-    /// Run a max pool between a binary convolution and a sign reader on sign bits (``SignMaxPoolOperation``).
-    var poolsSignBits = true
+    /// Run a max pool between a binary convolution and a sign reader on sign bits (``SignMaxPoolOperation``),
+    /// and one between an int8 step and a uint8 reader on codes (``CodeMaxPoolOperation``).
+    var compactPools = true
     /// The largest activation of one sample the compiled steps exchange, in values (residual bodies included).
     let extent = Extent()
 
@@ -43,7 +44,7 @@ struct PackedCompiler {
                 } else if next?.kind == .hardTanh, let afterNext, Self.readsSigns(afterNext) {
                     consumer = afterNext
                     consumed = 2
-                } else if poolsSignBits, step.kind == .binaryConv2d, let poolIndex = Self.signPool(after: index, in: steps),
+                } else if compactPools, step.kind == .binaryConv2d, let poolIndex = Self.signPool(after: index, in: steps),
                           let binary = try compile(step, shape: &shape, consumer: steps[poolIndex + 1]),
                           let maxPool = try compile(steps[poolIndex], shape: &shape, consumer: nil) as? PoolingOperation {
                     // binary conv -> [hardTanh] -> maxPool -> a sign reader: a maximum is negative only
@@ -63,13 +64,24 @@ struct PackedCompiler {
                     look += 1
                 }
                 let isInt8 = [.int8Dense, .int8Conv2d].contains(step.kind)
+                var codePool: Int?   // a max pool between this step and its uint8 reader
                 if isInt8, look < steps.count, Self.readsCodes(steps[look]) {
                     consumer = steps[look]
                 } else if isInt8, look + 1 < steps.count, steps[look].kind == .relu, Self.readsCodes(steps[look + 1]) {
                     consumer = steps[look + 1]
                     look += 1   // the ReLU is the requantizer's clamp; the consumer compiles next
+                } else if isInt8, compactPools, let pool = Self.codePool(at: look, in: steps) {
+                    // int8 -> [ReLU] -> maxPool -> a uint8 reader: quantization is monotone, so the pool of
+                    // the reader's codes is the code of the pool; the step requantizes to those codes and
+                    // the pool runs on bytes (the integer-only pipeline of a LeNet or an int8 VGG).
+                    (consumer, codePool) = (steps[pool + 1], pool)
                 }
                 var operation = try compileInteger(step, shape: &shape, affine: affine, consumer: consumer)
+                if let codePool, let consumer, let pool = try compile(steps[codePool], shape: &shape, consumer: nil) as? PoolingOperation {
+                    operations += [operation, CodeMaxPoolOperation(pool: pool, scale: consumer.inputScale!, codeMax: consumer.inputCodeMax)]
+                    index = codePool + 1
+                    continue
+                }
                 if fusesResiduals, var int8 = operation as? Int8LayerOperation, int8.takesResidual, look < steps.count,
                    let activation = Self.residualActivation(steps[look]) {
                     int8.activation = activation   // a ReLU or hard tanh after a float output joins its transform
@@ -134,6 +146,15 @@ struct PackedCompiler {
         var pool = index + 1
         if pool < steps.count, steps[pool].kind == .hardTanh { pool += 1 }
         guard pool + 1 < steps.count, steps[pool].kind == .maxPool, readsSigns(steps[pool + 1]) else { return nil }
+        return pool
+    }
+
+    /// The index of a max pool at `index` (or after a ReLU there) whose next step reads uint8 codes: the
+    /// pattern whose pool runs on the codes an int8 step requantizes to.
+    private static func codePool(at index: Int, in steps: [PackedStep]) -> Int? {
+        var pool = index
+        if pool < steps.count, steps[pool].kind == .relu { pool += 1 }
+        guard pool + 1 < steps.count, steps[pool].kind == .maxPool, readsCodes(steps[pool + 1]) else { return nil }
         return pool
     }
 

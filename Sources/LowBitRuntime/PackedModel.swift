@@ -52,16 +52,18 @@ public struct PackedModel: Sendable {
     /// group scales (``TernaryGEMM``), the training-side model's numbers. A row whose scales mix
     /// signs keeps them either way.
     ///
-    /// `signBitPools` (default: on): a max pool between a binary convolution and a step that reads
+    /// `compactPools` (default: on): a max pool between a binary convolution and a step that reads
     /// signs (`binary conv -> [hardTanh] -> maxPool -> binary layer`, a binary VGG) runs on the sign
-    /// bits the convolution writes; off, the convolution writes floats and the pool is a float one
-    /// (the same logits; for tests and timing).
+    /// bits the convolution writes (the same logits as float pools), and one between an int8 layer and
+    /// an int8 layer that reads codes (`int8 -> [ReLU] -> maxPool -> int8`) on the codes the first
+    /// requantizes to (integer-only, as between int8 layers without a pool). Off, those layers write
+    /// floats and the pools are float ones (for tests and timing).
     ///
     /// - Throws: ``LowBitTensor/LowBitError/unsupported(_:)`` for an archive that is not packed, a
     ///   newer format version or an unknown step kind; ``LowBitTensor/LowBitError/shapeMismatch(_:)``
     ///   when a tensor or a step does not fit the plan.
     public init(archive: LowBitArchive, source: String = "the archive", fusingResiduals: Bool = true,
-                ternaryScaleCodes: Bool = PackedModel.ternaryScaleCodesByDefault, signBitPools: Bool = true) throws {
+                ternaryScaleCodes: Bool = PackedModel.ternaryScaleCodesByDefault, compactPools: Bool = true) throws {
         guard let stored = archive.metadata["packed"] else {
             throw LowBitError.unsupported("\(source) is not a packed model (no \"packed\" metadata); run `lowbit pack \(source) -o MODEL.packed.lowbit` first")
         }
@@ -79,7 +81,7 @@ public struct PackedModel: Sendable {
         }
         var shape = plan.inputShape
         let compiler = PackedCompiler(archive: archive, source: source, fusesResiduals: fusingResiduals,
-                                      ternaryScaleCodes: ternaryScaleCodes, poolsSignBits: signBitPools)
+                                      ternaryScaleCodes: ternaryScaleCodes, compactPools: compactPools)
         operations = try compiler.compile(plan.steps, shape: &shape)
         largestActivation = compiler.extent.largestActivation
         sliceSamples = max(1, Self.sliceBytes / (4 * max(1, largestActivation)))

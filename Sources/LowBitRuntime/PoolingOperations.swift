@@ -108,3 +108,33 @@ struct SignMaxPoolOperation: PackedOperation {
         return .bits(out)
     }
 }
+
+/// A max pool on uint8 codes: the pool between an int8 layer and the int8 layer that reads its codes
+/// (`int8 -> [ReLU] -> maxPool -> int8`). Quantization `clamp(round(x / s), 0, max)` is monotone, so
+/// the maximum of codes is the code of the maximum, and the int8 layer requantizes straight to the
+/// reader's codes instead of writing floats for a float pool to read and the reader to quantize.
+struct CodeMaxPoolOperation: PackedOperation {
+    let pool: PoolingOperation
+    /// The reader's input scale and largest code: what a float input (none, as compiled) is quantized to.
+    let scale: Float
+    let codeMax: Int32
+
+    var name: String { pool.name }
+    var kind: String { "maxPool" }
+
+    func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
+        let p = pool, codes = value.uint8Codes(scale: scale, max: codeMax)
+        guard codes.count == batch * p.height * p.width * p.channels else {
+            throw LowBitError.shapeMismatch("\(name): \(codes.count) codes for \(batch) x \(p.height) x \(p.width) x \(p.channels)")
+        }
+        let count = batch * p.outputHeight * p.outputWidth * p.channels
+        let out = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            codes.withUnsafeBufferPointer { input in
+                lbr_max_pool_u8(input.baseAddress, batch, p.height, p.width, p.channels, p.poolSize, p.stride, p.outputHeight,
+                                p.outputWidth, out.baseAddress)
+            }
+            initialized = count
+        }
+        return .uint8(out, scale: scale)
+    }
+}

@@ -165,6 +165,28 @@ struct IntegerConvolutionTests {
         if policy == "ternary-fgq" { try compareScaleCodes(archive, data.features) }
     }
 
+    /// An int8 VGG: `int8 conv -> BatchNorm -> ReLU -> maxPool -> int8 conv` requantizes straight to the
+    /// next convolution's codes and pools the codes (quantization is monotone, so the pool of the codes
+    /// is the code of the pool); the last pool, before the float head, stays float. It predicts what the
+    /// fake-quantized model predicts, and what the same model with float pools predicts.
+    @Test("int8 VGG: pools between int8 convolutions run on uint8 codes")
+    func vggCodePools() throws {
+        let data = try PackFixtures.mnistSlice(100)
+        let spec = try Models.vggSmall(inputShape: [28, 28, 1], classCount: 10, widths: [8, 8, 16])
+        let model = try PackFixtures.model(spec, policy: "int8", seed: 42)
+        try model.calibrate(batches: [(x: try PackFixtures.normalization.apply(to: data.features), y: data.labels)])
+        let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
+        let packed = try PackedModel(archive: archive), floatPools = try PackedModel(archive: archive, compactPools: false)
+        #expect(packed.layers.map(\.kind).filter { $0 == "maxPool" }.count == 3)
+        #expect(!packed.layers.contains { $0.kind == "relu" }, "\(packed.layers.map(\.kind))")
+        // Integer requantization to codes rounds apart from the float output quantized by the reader.
+        #expect(try packed.predict(data.features).data != floatPools.predict(data.features).data)
+        let expected = PackFixtures.argmax(try PackFixtures.reference(model, data.features))
+        let actual = try packed.classify(data.features), withFloatPools = try floatPools.classify(data.features)
+        #expect(zip(actual, expected).filter { $0 == $1 }.count >= 97, "\(actual) against \(expected)")
+        #expect(zip(actual, withFloatPools).filter { $0 == $1 }.count >= 98)
+    }
+
     /// Ternary layers on 8-bit codes run as int8 layers with 7-bit group scale codes (weights
     /// `code * t`, the rows of negative BatchNorm scales negated), or with their float group scales:
     /// the two agree to the codes' rounding (each scale within 1/254 of its row's largest).

@@ -162,7 +162,7 @@ struct PackedEquivalenceTests {
         // Two of the three pools sit between binary convolutions; the last one feeds the float head.
         #expect(packed.layers.map(\.kind).filter { $0 == "maxPool" }.count == 3)
         #expect(!packed.layers.contains { $0.name.hasPrefix("stage1.conv2.act") || $0.name.hasPrefix("stage2.conv2.act") })
-        let floatPools = try PackedModel(archive: archive, signBitPools: false)
+        let floatPools = try PackedModel(archive: archive, compactPools: false)
         #expect(floatPools.layers.contains { $0.name == "stage1.conv2.act" })
         #expect(try packed.predict(data.features).data.map(\.bitPattern) == floatPools.predict(data.features).data.map(\.bitPattern))
     }

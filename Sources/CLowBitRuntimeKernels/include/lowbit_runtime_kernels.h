@@ -34,11 +34,17 @@ void lbr_unpack_bits_u8(lbr_isa isa, const uint64_t *bits, size_t rows, size_t c
                         uint8_t *out, size_t ldo);
 void lbr_unpack_bits_u8_ref(const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
                             uint8_t *out, size_t ldo);
+
+// ---- Max pooling on sign bits and uint8 codes (pooling.c) -----------------------------------
 /// Max pooling on sign bits (bit 1 is -1, so an output is -1 only when its whole window is): NHWC
 /// rows of `words` words per pixel, [batch][height][width] -> [batch][out_h][out_w], each output word
 /// the AND of the `pool` x `pool` window's words at `stride` (valid padding). Pad bits stay 0.
 void lbr_sign_max_pool(const uint64_t *in, size_t batch, size_t height, size_t width, size_t words, size_t pool,
                        size_t stride, size_t out_h, size_t out_w, uint64_t *out);
+/// Max pooling on NHWC uint8 codes [batch][height][width][channels] -> [batch][out_h][out_w][channels],
+/// `pool` x `pool` windows at `stride` (valid padding).
+void lbr_max_pool_u8(const uint8_t *in, size_t batch, size_t height, size_t width, size_t channels, size_t pool,
+                     size_t stride, size_t out_h, size_t out_w, uint8_t *out);
 
 // ---- Binary GEMM (binary_gemm.c) -------------------------------------------------------------
 /// Words of the interleaved weight layout for `n` rows of `words` words: n rounded up to 4.

@@ -3,8 +3,8 @@ import LowBitTensor
 import Testing
 @testable import LowBitRuntime
 
-@Suite("Max pooling on sign bits")
-struct SignMaxPoolTests {
+@Suite("Max pooling on sign bits and uint8 codes")
+struct PoolingTests {
     /// The float max pool of ±1 values, then packed: what the bit pool must give. Channels across 1 to 3
     /// words (pad bits must stay 0), windows 2 and 3 at strides 1 to 3, odd sizes, batches of 1 and 2.
     @Test("the AND of a window's sign words equals the signs of the float max pool")
@@ -38,6 +38,39 @@ struct SignMaxPoolTests {
             let expected = PackedBits(packing: pooled, rows: batch * outH * outW, columns: channels)
             #expect(out == expected.words, "channels \(channels) pool \(pool) stride \(stride) \(height)x\(width) batch \(batch)")
             outputs += pooled.count
+        }
+        #expect(outputs >= 100_000)
+    }
+
+    /// The byte pool against plain loops: channel counts off the vector widths, windows 2 and 3 at
+    /// strides 1 to 3, odd sizes, batches of 1 and 2, codes up to 255.
+    @Test("the max pool of uint8 codes equals plain loops")
+    func codesMatchPlainLoops() {
+        var rng = SeededGenerator(seed: 72)
+        var outputs = 0
+        for trial in 0..<300 {
+            let channels = [1, 3, 16, 17, 32, 64, 100][trial % 7], pool = 2 + trial % 2, stride = 1 + (trial / 2) % 3
+            let height = pool + rng.nextInt(below: 9), width = pool + rng.nextInt(below: 9), batch = 1 + trial % 2
+            let outH = (height - pool) / stride + 1, outW = (width - pool) / stride + 1
+            let x = rng.bytes(batch * height * width * channels)
+            var expected = [UInt8](repeating: 0, count: batch * outH * outW * channels)
+            for n in 0..<batch {
+                for oy in 0..<outH {
+                    for ox in 0..<outW {
+                        for c in 0..<channels {
+                            var best: UInt8 = 0
+                            for ky in 0..<pool {
+                                for kx in 0..<pool { best = max(best, x[((n * height + oy * stride + ky) * width + ox * stride + kx) * channels + c]) }
+                            }
+                            expected[((n * outH + oy) * outW + ox) * channels + c] = best
+                        }
+                    }
+                }
+            }
+            var out = [UInt8](repeating: 7, count: expected.count)
+            lbr_max_pool_u8(x, batch, height, width, channels, pool, stride, outH, outW, &out)
+            #expect(out == expected, "channels \(channels) pool \(pool) stride \(stride) \(height)x\(width) batch \(batch)")
+            outputs += out.count
         }
         #expect(outputs >= 100_000)
     }
