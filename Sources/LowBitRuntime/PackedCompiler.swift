@@ -65,16 +65,16 @@ struct PackedCompiler {
                 }
                 let isInt8 = [.int8Dense, .int8Conv2d].contains(step.kind)
                 var codePool: Int?   // a max pool between this step and its uint8 reader
-                if isInt8, look < steps.count, Self.readsCodes(steps[look]) {
-                    consumer = steps[look]
-                } else if isInt8, look + 1 < steps.count, steps[look].kind == .relu, Self.readsCodes(steps[look + 1]) {
-                    consumer = steps[look + 1]
+                if isInt8, let reader = Self.codeReader(at: look, in: steps) {
+                    consumer = reader
+                } else if isInt8, look < steps.count, steps[look].kind == .relu, let reader = Self.codeReader(at: look + 1, in: steps) {
+                    consumer = reader
                     look += 1   // the ReLU is the requantizer's clamp; the consumer compiles next
                 } else if isInt8, compactPools, let pool = Self.codePool(at: look, in: steps) {
                     // int8 -> [ReLU] -> maxPool -> a uint8 reader: quantization is monotone, so the pool of
                     // the reader's codes is the code of the pool; the step requantizes to those codes and
                     // the pool runs on bytes (the integer-only pipeline of a LeNet or an int8 VGG).
-                    (consumer, codePool) = (steps[pool + 1], pool)
+                    (consumer, codePool) = (Self.codeReader(at: pool + 1, in: steps), pool)
                 }
                 var operation = try compileInteger(step, shape: &shape, affine: affine, consumer: consumer)
                 if let codePool, let consumer, let pool = try compile(steps[codePool], shape: &shape, consumer: nil) as? PoolingOperation {
@@ -154,8 +154,16 @@ struct PackedCompiler {
     private static func codePool(at index: Int, in steps: [PackedStep]) -> Int? {
         var pool = index
         if pool < steps.count, steps[pool].kind == .relu { pool += 1 }
-        guard pool + 1 < steps.count, steps[pool].kind == .maxPool, readsCodes(steps[pool + 1]) else { return nil }
+        guard pool < steps.count, steps[pool].kind == .maxPool, codeReader(at: pool + 1, in: steps) != nil else { return nil }
         return pool
+    }
+
+    /// The step at `index`, or after flattens there (a flatten only reshapes NHWC codes), when it
+    /// reads uint8 codes.
+    private static func codeReader(at index: Int, in steps: [PackedStep]) -> PackedStep? {
+        var reader = index
+        while reader < steps.count, steps[reader].kind == .flatten { reader += 1 }
+        return reader < steps.count && readsCodes(steps[reader]) ? steps[reader] : nil
     }
 
     private static func readsSigns(_ step: PackedStep) -> Bool {
