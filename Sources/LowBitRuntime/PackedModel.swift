@@ -18,7 +18,7 @@ import LowBitTensor
 /// ```
 public struct PackedModel: Sendable {
     public let plan: PackedPlan
-    private let operations: [PackedOperation]
+    let operations: [PackedOperation]
     /// The largest activation one sample passes between steps, in values (28 x 28 x 16 for ResNet-20).
     public let largestActivation: Int
     /// The most samples ``predict(_:)`` runs through the network at once: a larger batch goes through
