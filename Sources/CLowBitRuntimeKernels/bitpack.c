@@ -104,3 +104,21 @@ void lbr_unpack_bits_u8(lbr_isa isa, const uint64_t *bits, size_t rows, size_t c
 #endif
     lbr_unpack_bits_u8_ref(bits, rows, cols, words_per_row, out, ldo);
 }
+
+void lbr_bits_regroup(const uint64_t *in, size_t rows, size_t cols, size_t words_per_row, size_t out_rows, uint64_t *out,
+                      size_t out_words) {
+    const size_t group = rows / out_rows;
+    for (size_t r = 0; r < out_rows; r++) {
+        uint64_t *dst = out + r * out_words;
+        size_t offset = 0;   // bits of this output row written so far
+        for (size_t g = 0; g < group; g++, offset += cols) {
+            const uint64_t *src = in + (r * group + g) * words_per_row;
+            for (size_t w = 0; w * 64 < cols; w++) {
+                const size_t bit = offset + w * 64, shift = bit % 64;
+                dst[bit / 64] |= src[w] << shift;
+                // The word's high bits spill into the next output word (pad bits past cols are 0).
+                if (shift != 0 && bit / 64 + 1 < out_words) dst[bit / 64 + 1] |= src[w] >> (64 - shift);
+            }
+        }
+    }
+}

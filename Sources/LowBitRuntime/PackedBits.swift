@@ -90,6 +90,20 @@ public struct PackedBits: Sendable, Equatable {
         }
     }
 
+    /// The same bits as `rows` rows of `self.rows / rows` consecutive rows each (a flatten of NHWC sign
+    /// bits into one row per sample): `lbr_bits_regroup`, no unpacking.
+    func regrouped(rows newRows: Int) -> PackedBits {
+        precondition(newRows > 0 && rows % newRows == 0, "\(rows) rows do not regroup into \(newRows)")
+        var out = PackedBits(rows: newRows, columns: columns * (rows / newRows))   // zeroed: the kernel ORs bits in
+        let outWords = out.wordsPerRow
+        words.withUnsafeBufferPointer { input in
+            out.words.withUnsafeMutableBufferPointer { output in
+                lbr_bits_regroup(input.baseAddress, rows, columns, wordsPerRow, newRows, output.baseAddress, outWords)
+            }
+        }
+        return out
+    }
+
     /// The raw bit at (row, column): true for -1.
     public func bit(row: Int, column: Int) -> Bool {
         precondition(row >= 0 && row < rows && column >= 0 && column < columns, "(\(row), \(column)) outside \(rows) x \(columns)")

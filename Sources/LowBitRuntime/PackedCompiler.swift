@@ -39,13 +39,13 @@ struct PackedCompiler {
             var consumer: PackedStep?
             var consumed = 1
             if [.binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign {
-                if let next, Self.readsSigns(next) {
-                    consumer = next
-                } else if next?.kind == .hardTanh, let afterNext, Self.readsSigns(afterNext) {
-                    consumer = afterNext
+                if let reader = Self.signReader(at: index + 1, in: steps) {
+                    consumer = reader
+                } else if next?.kind == .hardTanh, let reader = Self.signReader(at: index + 2, in: steps) {
+                    consumer = reader
                     consumed = 2
                 } else if compactPools, step.kind == .binaryConv2d, let poolIndex = Self.signPool(after: index, in: steps),
-                          let binary = try compile(step, shape: &shape, consumer: steps[poolIndex + 1]),
+                          let binary = try compile(step, shape: &shape, consumer: Self.signReader(at: poolIndex + 1, in: steps)),
                           let maxPool = try compile(steps[poolIndex], shape: &shape, consumer: nil) as? PoolingOperation {
                     // binary conv -> [hardTanh] -> maxPool -> a sign reader: a maximum is negative only
                     // when every value in its window is, so the pool runs on the sign bits the
@@ -145,8 +145,16 @@ struct PackedCompiler {
     private static func signPool(after index: Int, in steps: [PackedStep]) -> Int? {
         var pool = index + 1
         if pool < steps.count, steps[pool].kind == .hardTanh { pool += 1 }
-        guard pool + 1 < steps.count, steps[pool].kind == .maxPool, readsSigns(steps[pool + 1]) else { return nil }
+        guard pool < steps.count, steps[pool].kind == .maxPool, signReader(at: pool + 1, in: steps) != nil else { return nil }
         return pool
+    }
+
+    /// The step at `index`, or after flattens there, when it reads signs (a flatten regroups the sign
+    /// bits of `[H, W, C]` into one row per sample: `RuntimeValue.signBits`).
+    private static func signReader(at index: Int, in steps: [PackedStep]) -> PackedStep? {
+        var reader = index
+        while reader < steps.count, steps[reader].kind == .flatten { reader += 1 }
+        return reader < steps.count && readsSigns(steps[reader]) ? steps[reader] : nil
     }
 
     /// The index of a max pool at `index` (or after a ReLU there) whose next step reads uint8 codes: the

@@ -29,6 +29,8 @@ enum RuntimeValue: Sendable {
         case let .float(values): return PackedBits(packing: values, rows: rows, columns: columns)
         case let .bits(bits) where bits.rows == rows && bits.columns == columns: return bits
         case let .floatWithSigns(_, bits) where bits.rows == rows && bits.columns == columns: return bits
+        case let .bits(bits) where bits.rows * bits.columns == rows * columns && rows > 0 && bits.rows % rows == 0:
+            return bits.regrouped(rows: rows)   // a flatten: each sample's pixel rows as one row
         case let .floatWithSigns(values, _): return PackedBits(packing: values, rows: rows, columns: columns)
         case .bits, .uint8: return PackedBits(packing: floats, rows: rows, columns: columns)
         }

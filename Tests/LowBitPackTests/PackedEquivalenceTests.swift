@@ -3,7 +3,7 @@ import LowBitData
 import LowBitIO
 import LowBitNN
 import LowBitPack
-import LowBitRuntime
+@testable import LowBitRuntime
 import LowBitTensor
 import Synchronization
 import Testing
@@ -48,6 +48,9 @@ struct PackedEquivalenceTests {
         // Binary conv -> hard tanh -> max pool -> binary conv: the pool runs on sign bits.
         ("vgg-small hybrid-fp-first-last", try! Models.vggSmall(inputShape: [28, 28, 1], classCount: 10, widths: [8, 16, 16],
                                                                 activation: .hardTanh), "hybrid-fp-first-last"),
+        // Binary conv -> hard tanh -> max pool -> flatten -> binary dense: the pool on bits, then one row per sample.
+        ("lenet binary", try! Models.lenet(inputShape: [28, 28, 1], classCount: 10, channels: [8, 16, 64], activation: .hardTanh),
+         "binary"),
     ]
 
     @Test("binary and hybrid models predict what the training-side model predicts on MNIST", arguments: binaryModels.indices)
@@ -150,20 +153,21 @@ struct PackedEquivalenceTests {
             try packed.predict(wrong)
         }
     }
-    /// A binary VGG's pools between binary convolutions run on the sign bits the convolutions write
-    /// (`maxPool` steps on bits), and the logits are bit for bit those of the float pools.
-    @Test("max pools between binary convolutions run on sign bits: the float pools' logits, bit for bit")
-    func signBitPools() throws {
-        let (_, spec, policy) = Self.binaryModels.last!
+    /// Pools between a binary convolution and a sign reader run on the sign bits the convolution
+    /// writes: a binary VGG's first two (the last feeds the float head), and a binary LeNet's second
+    /// (its reader behind a flatten, which regroups the bits into one row per sample). The logits are
+    /// bit for bit those of float pools.
+    @Test("max pools between binary convolutions and sign readers run on sign bits: the float pools' logits, bit for bit",
+          arguments: [(binaryModels.count - 2, 2), (binaryModels.count - 1, 1)])
+    func signBitPools(index: Int, signPools: Int) throws {
+        let (name, spec, policy) = Self.binaryModels[index]
         let model = try PackFixtures.model(spec, policy: policy, seed: 12)
         let archive = try ModelPacker.pack(model, metadata: ["normalization": try JSONValue(encoding: PackFixtures.normalization)])
         let data = try PackFixtures.mnistSlice(16)
-        let packed = try PackedModel(archive: archive)
-        // Two of the three pools sit between binary convolutions; the last one feeds the float head.
-        #expect(packed.layers.map(\.kind).filter { $0 == "maxPool" }.count == 3)
-        #expect(!packed.layers.contains { $0.name.hasPrefix("stage1.conv2.act") || $0.name.hasPrefix("stage2.conv2.act") })
-        let floatPools = try PackedModel(archive: archive, compactPools: false)
-        #expect(floatPools.layers.contains { $0.name == "stage1.conv2.act" })
+        let packed = try PackedModel(archive: archive), floatPools = try PackedModel(archive: archive, compactPools: false)
+        #expect(packed.operations.filter { $0 is SignMaxPoolOperation }.count == signPools, "\(name): \(packed.layers)")
+        #expect(!floatPools.operations.contains { $0 is SignMaxPoolOperation })
+        #expect(packed.layers.count < floatPools.layers.count, "\(name): the hard tanh steps before the pools are gone")
         #expect(try packed.predict(data.features).data.map(\.bitPattern) == floatPools.predict(data.features).data.map(\.bitPattern))
     }
 }

@@ -74,4 +74,19 @@ struct PoolingTests {
         }
         #expect(outputs >= 100_000)
     }
+
+    /// A flatten of NHWC sign bits: `lbr_bits_regroup` equals packing the same floats as one row per
+    /// sample, for channel counts that leave pad bits inside every pixel's words.
+    @Test("regrouping pixel rows of sign bits into sample rows equals packing the flattened floats")
+    func regroupMatchesPacking() {
+        var rng = SeededGenerator(seed: 73)
+        for trial in 0..<200 {
+            let channels = [1, 7, 16, 63, 64, 65, 100, 128][trial % 8], pixels = 1 + rng.nextInt(below: 30), samples = 1 + trial % 3
+            let x = rng.signedFloats(samples * pixels * channels)
+            let bits = PackedBits(packing: x, rows: samples * pixels, columns: channels)
+            let expected = PackedBits(packing: x, rows: samples, columns: pixels * channels)
+            #expect(bits.regrouped(rows: samples) == expected, "channels \(channels) pixels \(pixels) samples \(samples)")
+            #expect(RuntimeValue.bits(bits).signBits(rows: samples, columns: pixels * channels) == expected)
+        }
+    }
 }

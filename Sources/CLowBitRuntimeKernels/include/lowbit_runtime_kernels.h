@@ -28,6 +28,11 @@ void lbr_pack_signs(lbr_isa isa, const float *x, size_t rows, size_t cols, size_
                     uint64_t *out, size_t words_per_row);
 void lbr_pack_signs_ref(const float *x, size_t rows, size_t cols, size_t ldx,
                         uint64_t *out, size_t words_per_row);
+/// Regroups `rows` rows of `cols` sign bits (`words_per_row` words each, pad bits 0) into `out_rows`
+/// rows of the consecutive rows' bits, `cols * rows / out_rows` bits each in `out_words` words: a flatten
+/// of NHWC sign bits into one row per sample. `out` must be zeroed (bits are ORed in); pad bits stay 0.
+void lbr_bits_regroup(const uint64_t *in, size_t rows, size_t cols, size_t words_per_row, size_t out_rows, uint64_t *out,
+                      size_t out_words);
 /// The inverse as bytes: out[r][c] = bit c of row r (1 for -1, 0 for +1), `cols` bytes per row
 /// (stride ldo) from rows of `words_per_row` words.
 void lbr_unpack_bits_u8(lbr_isa isa, const uint64_t *bits, size_t rows, size_t cols, size_t words_per_row,
