@@ -35,7 +35,7 @@ struct PackedCompiler {
         while index < steps.count {
             extent.largestActivation = max(extent.largestActivation, shape.reduce(1, *))
             let step = steps[index]
-            let next = steps.dropFirst(index + 1).first, afterNext = steps.dropFirst(index + 2).first
+            let next = steps.dropFirst(index + 1).first
             var consumer: PackedStep?
             var consumed = 1
             if [.binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign {
