@@ -26,7 +26,7 @@ public struct PackedModel: Sendable {
     public let sliceSamples: Int
     /// Float bytes of the largest activation over a slice: ~1 MB, the L2 cache of two cores here.
     /// Measured on the Fashion-MNIST ResNet-20s (docs/BENCHMARKS.md, "Batches in slices"): whole
-    /// batches of 256 ran 1.10-1.19x slower per sample than slices of 20 (64: 1.02-1.04x), since a
+    /// batches of 256 ran 1.06-1.24x slower per sample than slices of 20 (64: 1.02-1.04x), since a
     /// layer's input, output and Winograd or im2col buffers for 256 samples are megabytes; slices of 5
     /// to 40 measured alike.
     public static let sliceBytes = 1 << 20
