@@ -1,6 +1,6 @@
 // Instruction-throughput ceiling of the int8 inner loops on this CPU, against the FMA loop sgemm uses.
 // Each loop keeps its accumulators in registers and reads a 4 KB working set, so it measures the
-// core's issue rate, not memory. docs/BENCHMARKS.md ("Why the int8 bars are out of reach") quotes it.
+// core's issue rate, not memory. docs/BENCHMARKS.md ("Why the int8 and ternary bars are out of reach on this CPU") quotes it.
 //   clang -O2 -mavx2 -mfma Benchmarks/int8_ceiling.c -o /tmp/int8_ceiling && /tmp/int8_ceiling
 // Rows (multiply-adds per second, one thread):
 //   fma 6x16            vfmadd231ps, 12 accumulators: the float peak (sgemm runs at ~93% of it)
