@@ -39,13 +39,15 @@ struct PackedCompiler {
             var consumer: PackedStep?
             var consumed = 1
             if [.binaryDense, .binaryConv2d].contains(step.kind) && step.inputEncoding == .sign {
-                if let reader = Self.signReader(at: index + 1, in: steps) {
+                if let reader = Self.reader(at: index + 1, in: steps, Self.readsSigns) {
                     consumer = reader
-                } else if next?.kind == .hardTanh, let reader = Self.signReader(at: index + 2, in: steps) {
+                } else if next?.kind == .hardTanh, let reader = Self.reader(at: index + 2, in: steps, Self.readsSigns) {
                     consumer = reader
                     consumed = 2
-                } else if compactPools, step.kind == .binaryConv2d, let poolIndex = Self.signPool(after: index, in: steps),
-                          let binary = try compile(step, shape: &shape, consumer: Self.signReader(at: poolIndex + 1, in: steps)),
+                } else if compactPools, step.kind == .binaryConv2d,
+                          let poolIndex = Self.pool(at: index + 1, after: .hardTanh, in: steps, Self.readsSigns),
+                          let binary = try compile(step, shape: &shape,
+                                                   consumer: Self.reader(at: poolIndex + 1, in: steps, Self.readsSigns)),
                           let maxPool = try compile(steps[poolIndex], shape: &shape, consumer: nil) as? PoolingOperation {
                     // binary conv -> [hardTanh] -> maxPool -> a sign reader: a maximum is negative only
                     // when every value in its window is, so the pool runs on the sign bits the
@@ -65,16 +67,17 @@ struct PackedCompiler {
                 }
                 let isInt8 = [.int8Dense, .int8Conv2d].contains(step.kind)
                 var codePool: Int?   // a max pool between this step and its uint8 reader
-                if isInt8, let reader = Self.codeReader(at: look, in: steps) {
+                if isInt8, let reader = Self.reader(at: look, in: steps, Self.readsCodes) {
                     consumer = reader
-                } else if isInt8, look < steps.count, steps[look].kind == .relu, let reader = Self.codeReader(at: look + 1, in: steps) {
+                } else if isInt8, look < steps.count, steps[look].kind == .relu,
+                          let reader = Self.reader(at: look + 1, in: steps, Self.readsCodes) {
                     consumer = reader
                     look += 1   // the ReLU is the requantizer's clamp; the consumer compiles next
-                } else if isInt8, compactPools, let pool = Self.codePool(at: look, in: steps) {
+                } else if isInt8, compactPools, let pool = Self.pool(at: look, after: .relu, in: steps, Self.readsCodes) {
                     // int8 -> [ReLU] -> maxPool -> a uint8 reader: quantization is monotone, so the pool of
                     // the reader's codes is the code of the pool; the step requantizes to those codes and
                     // the pool runs on bytes (the integer-only pipeline of a LeNet or an int8 VGG).
-                    (consumer, codePool) = (Self.codeReader(at: pool + 1, in: steps), pool)
+                    (consumer, codePool) = (Self.reader(at: pool + 1, in: steps, Self.readsCodes), pool)
                 }
                 var operation = try compileInteger(step, shape: &shape, affine: affine, consumer: consumer)
                 if let codePool, let consumer, let pool = try compile(steps[codePool], shape: &shape, consumer: nil) as? PoolingOperation {
@@ -140,38 +143,24 @@ struct PackedCompiler {
         readsSigns(step) || (step.kind == .residual && step.body?.first.map(readsSignsFirst) == true)
     }
 
-    /// The index of a max pool right after `index` (or after a hard tanh there) whose next step reads
-    /// signs: the pattern whose pool runs on sign bits.
-    private static func signPool(after index: Int, in steps: [PackedStep]) -> Int? {
-        var pool = index + 1
-        if pool < steps.count, steps[pool].kind == .hardTanh { pool += 1 }
-        guard pool < steps.count, steps[pool].kind == .maxPool, signReader(at: pool + 1, in: steps) != nil else { return nil }
-        return pool
-    }
-
-    /// The step at `index`, or after flattens there, when it reads signs (a flatten regroups the sign
-    /// bits of `[H, W, C]` into one row per sample: `RuntimeValue.signBits`).
-    private static func signReader(at index: Int, in steps: [PackedStep]) -> PackedStep? {
+    /// The step at `index`, or after flattens there, when `reads` holds for it. A flatten between a
+    /// layer and its reader only reshapes: NHWC codes stay as they are, and sign bits of `[H, W, C]`
+    /// regroup into one row per sample (`RuntimeValue.signBits`).
+    private static func reader(at index: Int, in steps: [PackedStep], _ reads: (PackedStep) -> Bool) -> PackedStep? {
         var reader = index
         while reader < steps.count, steps[reader].kind == .flatten { reader += 1 }
-        return reader < steps.count && readsSigns(steps[reader]) ? steps[reader] : nil
+        return reader < steps.count && reads(steps[reader]) ? steps[reader] : nil
     }
 
-    /// The index of a max pool at `index` (or after a ReLU there) whose next step reads uint8 codes: the
-    /// pattern whose pool runs on the codes an int8 step requantizes to.
-    private static func codePool(at index: Int, in steps: [PackedStep]) -> Int? {
+    /// The index of a max pool at `index` (or after an `activation` step there) whose reader satisfies
+    /// `reads`: a pool that runs on sign bits (`.hardTanh`, ``readsSigns(_:)``) or on uint8 codes
+    /// (`.relu`, ``readsCodes(_:)``).
+    private static func pool(at index: Int, after activation: PackedStep.Kind, in steps: [PackedStep],
+                             _ reads: (PackedStep) -> Bool) -> Int? {
         var pool = index
-        if pool < steps.count, steps[pool].kind == .relu { pool += 1 }
-        guard pool < steps.count, steps[pool].kind == .maxPool, codeReader(at: pool + 1, in: steps) != nil else { return nil }
+        if pool < steps.count, steps[pool].kind == activation { pool += 1 }
+        guard pool < steps.count, steps[pool].kind == .maxPool, reader(at: pool + 1, in: steps, reads) != nil else { return nil }
         return pool
-    }
-
-    /// The step at `index`, or after flattens there (a flatten only reshapes NHWC codes), when it
-    /// reads uint8 codes.
-    private static func codeReader(at index: Int, in steps: [PackedStep]) -> PackedStep? {
-        var reader = index
-        while reader < steps.count, steps[reader].kind == .flatten { reader += 1 }
-        return reader < steps.count && readsCodes(steps[reader]) ? steps[reader] : nil
     }
 
     private static func readsSigns(_ step: PackedStep) -> Bool {
