@@ -26,10 +26,8 @@ struct PoolingOperation: PackedOperation {
     }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
+        try checkInput(value, batch: batch)
         let x = value.floats
-        guard x.count == batch * height * width * channels else {
-            throw LowBitError.shapeMismatch("\(name): \(x.count) values for \(batch) x \(height) x \(width) x \(channels)")
-        }
         if function == .globalAverage { return .float(globalAverage(x, batch: batch)) }
         let c = channels, scale = 1 / Float(poolSize * poolSize), isMax = function == .max
         var out = [Float](repeating: isMax ? -.infinity : 0, count: batch * outputHeight * outputWidth * c)
@@ -59,6 +57,13 @@ struct PoolingOperation: PackedOperation {
             }
         }
         return .float(out)
+    }
+
+    /// Throws unless `value` holds `batch` inputs of `[height, width, channels]`.
+    func checkInput(_ value: RuntimeValue, batch: Int) throws {
+        guard value.count == batch * height * width * channels else {
+            throw LowBitError.shapeMismatch("\(name): \(value.count) values for \(batch) x \(height) x \(width) x \(channels)")
+        }
     }
 
     /// Mean over the `height * width` positions, summed in position order as training does.
@@ -96,6 +101,7 @@ struct SignMaxPoolOperation: PackedOperation {
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
         let p = pool
+        try p.checkInput(value, batch: batch)
         let bits = value.signBits(rows: batch * p.height * p.width, columns: p.channels)
         let words = bits.wordsPerRow, rows = batch * p.outputHeight * p.outputWidth
         var out = PackedBits(uninitializedRows: rows, columns: p.channels)   // lbr_sign_max_pool writes every word
@@ -123,10 +129,9 @@ struct CodeMaxPoolOperation: PackedOperation {
     var kind: String { "maxPool" }
 
     func run(_ value: RuntimeValue, batch: Int) throws -> RuntimeValue {
-        let p = pool, codes = value.uint8Codes(scale: scale, max: codeMax)
-        guard codes.count == batch * p.height * p.width * p.channels else {
-            throw LowBitError.shapeMismatch("\(name): \(codes.count) codes for \(batch) x \(p.height) x \(p.width) x \(p.channels)")
-        }
+        let p = pool
+        try p.checkInput(value, batch: batch)
+        let codes = value.uint8Codes(scale: scale, max: codeMax)
         let count = batch * p.outputHeight * p.outputWidth * p.channels
         let out = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
             codes.withUnsafeBufferPointer { input in

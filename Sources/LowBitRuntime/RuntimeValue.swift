@@ -14,6 +14,15 @@ enum RuntimeValue: Sendable {
     /// binary layer, so neither packs nor unpacks.
     case floatWithSigns([Float], PackedBits)
 
+    /// How many values it holds.
+    var count: Int {
+        switch self {
+        case let .float(values), let .floatWithSigns(values, _): return values.count
+        case let .bits(bits): return bits.rows * bits.columns
+        case let .uint8(codes, _): return codes.count
+        }
+    }
+
     /// The values as floats; sign bits become ±1.
     var floats: [Float] {
         switch self {

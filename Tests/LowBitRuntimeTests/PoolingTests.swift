@@ -91,4 +91,19 @@ struct PoolingTests {
             #expect(RuntimeValue.bits(bits).signBits(rows: samples, columns: pixels * channels) == expected)
         }
     }
+
+    /// Each pool names its step and the shapes when its input has the wrong number of values.
+    @Test("pools refuse an input of the wrong size with a message")
+    func wrongInputSize() throws {
+        let pool = PoolingOperation(name: "pool1", function: .max, height: 4, width: 4, channels: 3, poolSize: 2, stride: 2,
+                                    outputHeight: 2, outputWidth: 2)
+        let expected = LowBitError.shapeMismatch("pool1: 47 values for 1 x 4 x 4 x 3")
+        #expect(throws: expected) { try pool.run(.float([Float](repeating: 1, count: 47)), batch: 1) }
+        #expect(throws: expected) { try SignMaxPoolOperation(pool: pool).run(.float([Float](repeating: 1, count: 47)), batch: 1) }
+        #expect(throws: expected) {
+            try CodeMaxPoolOperation(pool: pool, scale: 0.1, codeMax: 255).run(.uint8([UInt8](repeating: 1, count: 47), scale: 0.1), batch: 1)
+        }
+        #expect(try CodeMaxPoolOperation(pool: pool, scale: 0.1, codeMax: 255).run(.uint8([UInt8](repeating: 9, count: 48), scale: 0.1), batch: 1)
+            .count == 12)
+    }
 }
