@@ -170,25 +170,26 @@ public struct BinaryConv2D: Sendable {
     /// The last convolution of a residual block with the rest of the block fused into its output
     /// transform: `activation(transform(dot) + addend)` per element (the unfused steps' rounding, bit
     /// for bit), plus, with `signs`, the sign bits of the result for the next binary layer. Needs a
-    /// ``BinaryOutputTransform/float(multiplier:bias:)`` transform; `addend` has the output's shape.
-    public func forwardResidual(_ input: PackedBits, batch: Int, adding addend: [Float], activation: FusedActivation,
+    /// ``BinaryOutputTransform/float(multiplier:bias:)`` transform; `addend` has the output's shape, or
+    /// is nil for the activation alone (a convolution whose float output goes to a float step).
+    public func forwardResidual(_ input: PackedBits, batch: Int, adding addend: [Float]?, activation: FusedActivation,
                                 signs: Bool, path: KernelPath = .best) throws -> (floats: [Float], bits: PackedBits?) {
         try checkInput(input, batch: batch)
         guard case let .float(multiplier, bias) = output else {
             throw LowBitError.unsupported("a residual sum is fused only into a float output transform")
         }
         let rows = batch * shape.outputHeight * shape.outputWidth, n = shape.outputChannels
-        guard addend.count == rows * n else {
-            throw LowBitError.shapeMismatch("shortcut of \(addend.count) values for a convolution output of \(rows) x \(n)")
+        guard addend.map({ $0.count == rows * n }) ?? true else {
+            throw LowBitError.shapeMismatch("shortcut of \(addend?.count ?? 0) values for a convolution output of \(rows) x \(n)")
         }
         var out = [Float](unsafeUninitializedCapacity: rows * n) { _, count in count = rows * n }
         var bits = signs ? PackedBits(uninitializedRows: rows, columns: n) : nil   // every word written
         let wordsPerRow = PackedBits.wordCount(bits: n)
         out.withUnsafeMutableBufferPointer { o in
-            addend.withUnsafeBufferPointer { skip in
+            (addend ?? []).withUnsafeBufferPointer { skip in
                 bits.withOptionalWords { words in
                     run(input, batch: batch, path: path) { dots, range in
-                        lbr_output_residual(path.isa, dots, range.count, n, n, multiplier, bias, skip.baseAddress! + range.lowerBound * n, n,
+                        lbr_output_residual(path.isa, dots, range.count, n, n, multiplier, bias, addend == nil ? nil : skip.baseAddress! + range.lowerBound * n, n,
                                             activation.kernelValue, o.baseAddress! + range.lowerBound * n, n,
                                             words.map { $0 + range.lowerBound * wordsPerRow }, wordsPerRow)
                     }

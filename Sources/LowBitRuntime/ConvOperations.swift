@@ -35,6 +35,9 @@ struct BinaryConvOperation: ResidualFusing {
     }
 
     var kind: String { "binaryConv2d" }
+    /// A ReLU or hard tanh after a float output that no sign reader takes, run in the output transform
+    /// (`lbr_output_residual` without an addend); needs ``takesResidual``.
+    var activation = FusedActivation.none
 
     /// `signs` are the ±1 OHWI weights as floats.
     init(name: String, input: PackedStep.InputEncoding, shape: Conv2DShape, signs: [Float], output: BinaryOutputTransform) throws {
@@ -67,6 +70,9 @@ struct BinaryConvOperation: ResidualFusing {
         switch engine {
         case let .binary(conv):
             let bits = value.signBits(rows: batch * shape.inputHeight * shape.inputWidth, columns: shape.inputChannels)
+            if activation != .none {
+                return .float(try conv.forwardResidual(bits, batch: batch, adding: nil, activation: activation, signs: false).floats)
+            }
             return RuntimeValue(try conv.forward(bits, batch: batch))
         case let .float(conv):
             return .float(output.applyToFloatDots(try conv.forward(value.floats, batch: batch)))

@@ -106,6 +106,17 @@ struct PackedCompiler {
                 index += consumed
                 continue
             }
+            if step.kind == .binaryConv2d, step.inputEncoding == .sign, consumer == nil, fusesResiduals, let next,
+               let activation = Self.residualActivation(next),
+               var conv = try compile(step, shape: &shape, consumer: nil) as? BinaryConvOperation {
+                // A ReLU or hard tanh after a binary convolution's float output (no sign reader after it:
+                // a binary VGG's last convolution before its float head) joins its output transform.
+                let fuses = conv.takesResidual
+                if fuses { conv.activation = activation }
+                operations.append(conv)
+                index += fuses ? 2 : 1
+                continue
+            }
             if step.kind == .conv2d, fusesResiduals, let next, let activation = Self.residualActivation(next),
                var conv = try compile(step, shape: &shape, consumer: nil) as? FloatConvOperation {
                 conv.activation = activation   // the ReLU or hard tanh after a float convolution joins it

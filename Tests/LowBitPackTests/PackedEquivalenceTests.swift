@@ -167,7 +167,14 @@ struct PackedEquivalenceTests {
         let packed = try PackedModel(archive: archive), floatPools = try PackedModel(archive: archive, compactPools: false)
         #expect(packed.operations.filter { $0 is SignMaxPoolOperation }.count == signPools, "\(name): \(packed.layers)")
         #expect(!floatPools.operations.contains { $0 is SignMaxPoolOperation })
-        #expect(packed.layers.count < floatPools.layers.count, "\(name): the hard tanh steps before the pools are gone")
         #expect(try packed.predict(data.features).data.map(\.bitPattern) == floatPools.predict(data.features).data.map(\.bitPattern))
+        // The VGG's last binary convolution feeds the float head: its hard tanh joins its output
+        // transform, the same floats as the separate step.
+        let unfused = try PackedModel(archive: archive, fusingResiduals: false)
+        if name.hasPrefix("vgg") {
+            #expect(!packed.layers.contains { $0.name == "stage3.conv2.act" }, "\(packed.layers)")
+            #expect(unfused.layers.contains { $0.name == "stage3.conv2.act" })
+        }
+        #expect(try packed.predict(data.features).data.map(\.bitPattern) == unfused.predict(data.features).data.map(\.bitPattern))
     }
 }
