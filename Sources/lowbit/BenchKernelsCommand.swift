@@ -160,6 +160,13 @@ enum KernelBenchmarks {
         return { BLAS.sgemm(transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c, ldc: n) }
     }
 
+    /// sgemv of a row-major [outputs, inputs] matrix by one vector: a float dense layer at batch 1.
+    private static func sgemv(outputs: Int, inputs: Int, rng: inout SeededGenerator) -> () -> Void {
+        let w = (0..<(inputs * outputs)).map { _ in rng.nextNormal() }, x = (0..<inputs).map { _ in rng.nextNormal() }
+        var y = [Float](repeating: 0, count: outputs)
+        return { BLAS.sgemv(m: outputs, n: inputs, a: w, lda: inputs, x: x, y: &y) }
+    }
+
     private static func binaryGEMM(rng: inout SeededGenerator) throws -> Case {
         let (m, n, k) = (1024, 1024, 4096)
         let input = PackedBits(packing: (0..<(m * k)).map { _ in rng.nextNormal() }, rows: m, columns: k)
@@ -235,7 +242,7 @@ enum KernelBenchmarks {
 
     /// A dense layer at batch 1 (one row: a matrix-vector product, bound by reading the weights), int8
     /// against OpenBLAS sgemv as float dense layers run it at batch 1 (``BLAS/sgemv(m:n:a:lda:x:beta:y:)``,
-    /// rows split across threads past ~400 KB; sgemm with m = 1 is 3-10x slower), at the int8 MNIST
+    /// rows split across threads from ~128 KB; sgemm with m = 1 is 3-10x slower), at the int8 MNIST
     /// MLP's first layer and at 1024 x 1024:
     /// full-range uint8 inputs (the int16 kernel's one-row tile), and ReLU-like codes (half zeros, the
     /// rest exponential with mean 30, as in int8Convolutions: the high bit apart).
@@ -247,9 +254,7 @@ enum KernelBenchmarks {
             let reluLike = (0..<inputs).map { _ in
                 rng.nextInt(below: 2) == 0 ? UInt8(0) : UInt8(min(255, Int(-30 * log(1 - Double(rng.nextUniform())))))
             }
-            let w = (0..<(inputs * outputs)).map { _ in rng.nextNormal() }, x = (0..<inputs).map { _ in rng.nextNormal() }
-            var y = [Float](repeating: 0, count: outputs)
-            let baseline = { BLAS.sgemv(m: outputs, n: inputs, a: w, lda: inputs, x: x, y: &y) }
+            let baseline = sgemv(outputs: outputs, inputs: inputs, rng: &rng)
             let operations = 2.0 * Double(inputs * outputs)
             let shape = "1x\(outputs)x\(inputs)"
             return [
@@ -270,10 +275,8 @@ enum KernelBenchmarks {
         let gemm = FloatSignGEMM(weights: PackedBits(packing: w, rows: outputs, columns: inputs))
         return [1, 64].map { rows in
             let x = (0..<(rows * inputs)).map { _ in rng.nextUniform() }
-            var y = [Float](repeating: 0, count: rows * outputs)
-            let baseline: () -> Void = rows == 1 ? { BLAS.sgemv(m: outputs, n: inputs, a: w, lda: inputs, x: x, y: &y) }
-                                                 : { BLAS.sgemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w,
-                                                                ldb: inputs, c: &y, ldc: outputs) }
+            let baseline = rows == 1 ? sgemv(outputs: outputs, inputs: inputs, rng: &rng)
+                                     : sgemm(m: rows, n: outputs, k: inputs, rng: &rng)
             return Case(name: "float x sign GEMM (lookup tables)", shape: "\(rows)x\(outputs)x\(inputs)",
                         baselineName: rows == 1 ? "sgemv" : "sgemm", operations: 2.0 * Double(rows * inputs * outputs),
                         kernel: { _ = try? gemm.multiply(x, rows: rows) }, baseline: baseline)
